@@ -1,0 +1,31 @@
+"""Rasa custom actions (run by ``python -m rasa_sdk --actions actions``). Thin: logic is in ``bot``."""
+
+from actions.conversation import (
+    ActionAffirm,
+    ActionAskHuman,
+    ActionChooseCity,
+    ActionChooseLanguage,
+    ActionDeny,
+    ActionGoodbye,
+    ActionGreet,
+    ActionMenu,
+    ActionNotUnderstood,
+    ActionOutOfScope,
+    ActionThanks,
+)
+from actions.topics import ActionAnswerTopic
+
+__all__ = [
+    "ActionAffirm",
+    "ActionAnswerTopic",
+    "ActionAskHuman",
+    "ActionChooseCity",
+    "ActionChooseLanguage",
+    "ActionDeny",
+    "ActionGoodbye",
+    "ActionGreet",
+    "ActionMenu",
+    "ActionNotUnderstood",
+    "ActionOutOfScope",
+    "ActionThanks",
+]

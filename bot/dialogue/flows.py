@@ -1,0 +1,176 @@
+"""One function per thing a user can ask for. Rasa actions are thin wrappers around these."""
+
+from __future__ import annotations
+
+from bot.dialogue.answers import (
+    city_buttons,
+    known_office,
+    language_text,
+    menu_button,
+    needs_city,
+    office_replies,
+    office_type_name,
+    person_button,
+    render_office,
+    topic_text,
+    urgent_reply,
+)
+from bot.dialogue.desk import Desk
+from bot.dialogue.turn import Button, Reply, Turn, TurnContext, payload
+from bot.languages import LANGUAGES
+
+PENDING = "pending"            # slot: what to do once the user has told us their city
+AWAITING = "awaiting"          # slot: the yes/no question the bot last asked
+MISSES = "not_understood_count"  # slot: not-understood messages in a row
+
+
+def category_buttons(desk: Desk, language: str) -> tuple[Button, ...]:
+    names = language_text(desk, language).categories
+    return tuple(
+        Button(names.get(category, category), payload("menu", category=category))
+        for category in desk.catalog.categories
+    )
+
+
+def language_buttons(desk: Desk) -> tuple[Button, ...]:
+    names = desk.language_names.names
+    return tuple(Button(names[code], payload("choose_language", language=code)) for code in LANGUAGES)
+
+
+def greet(desk: Desk, ctx: TurnContext) -> Turn:
+    tr = desk.tr(ctx.language)
+    hello = tr._(
+        "Hello! I am Sportello, the help desk for migrants. I answer questions about documents, "
+        "home, benefits, health, work, school and legal help. Write your question, or choose a topic:"
+    )
+    language = Button(tr._("Change language"), payload("choose_language"))
+    buttons = (*category_buttons(desk, ctx.language), language)
+    return Turn([Reply(hello, buttons)], slots={MISSES: 0})
+
+
+def goodbye(desk: Desk, ctx: TurnContext) -> Turn:
+    tr = desk.tr(ctx.language)
+    return Turn([Reply(tr._("Goodbye. Write again whenever you need help."))])
+
+
+def thanks(desk: Desk, ctx: TurnContext) -> Turn:
+    tr = desk.tr(ctx.language)
+    return Turn([Reply(tr._("You're welcome. Write again whenever you need help."), (menu_button(tr),))])
+
+
+def menu(desk: Desk, ctx: TurnContext) -> Turn:
+    """The categories, or the topics of one category when a category button was pressed."""
+    tr = desk.tr(ctx.language)
+    category = ctx.entities.get("category")
+    if category in desk.catalog.categories:
+        titles = language_text(desk, ctx.language)
+        buttons = tuple(
+            Button(titles.topics[t.id].title if t.id in titles.topics else t.id, payload(t.id))
+            for t in desk.catalog.topics_in(category)
+        )
+        return Turn([Reply(tr._("Choose a question:"), (*buttons, person_button(tr)))])
+    text = tr._("Choose a topic, or write your question in your own words:")
+    return Turn([Reply(text, (*category_buttons(desk, ctx.language), person_button(tr)))])
+
+
+def answer_topic(desk: Desk, ctx: TurnContext) -> Turn:
+    """The knowledge entry for the topic the message was understood as, in the user's language."""
+    tr = desk.tr(ctx.language)
+    topic = desk.catalog.topic(ctx.intent or "")
+    text = topic_text(desk, topic.id, ctx.language)
+    turn = Turn(topic=topic.id, slots={MISSES: 0, PENDING: None})
+    if text is None:
+        turn.replies.append(Reply(tr._("I have no answer on this yet."), (person_button(tr),)))
+        return turn
+    if topic.urgent:
+        turn.replies.append(urgent_reply(desk, tr, topic, text, ctx.city))
+    turn.replies += [Reply(part) for part in text.answer]
+    if not needs_city(desk, topic.id):
+        turn.replies[-1] = Reply(turn.replies[-1].text, (menu_button(tr), person_button(tr)))
+    elif ctx.city in desk.catalog.cities:
+        turn.replies += office_replies(desk, tr, topic, ctx.city)
+    else:
+        ask = tr._("Which city are you in? I will tell you where to go.")
+        turn.replies.append(Reply(ask, city_buttons(desk)))
+        turn.slots[PENDING] = topic.id
+    return turn
+
+
+def choose_city(desk: Desk, ctx: TurnContext) -> Turn:
+    """Remember the user's city, then finish what was waiting for it."""
+    tr = desk.tr(ctx.language)
+    city_id = ctx.entities.get("city") or desk.find_city(ctx.text)
+    if city_id not in desk.catalog.cities:
+        text = tr._("Sportello works in these cities. Which one are you in?")
+        return Turn([Reply(text, city_buttons(desk))])
+    city = desk.catalog.city(city_id)
+    turn = Turn(city=city.id, slots={PENDING: None})
+    turn.replies.append(Reply(tr._("OK, your city is {city}.", city=city.name)))
+    pending = ctx.slots.get(PENDING)
+    if pending == "ask_human":
+        turn.replies += ask_human(desk, ctx, city.id).replies
+    elif pending in desk.catalog.topics:
+        turn.replies += office_replies(desk, tr, desk.catalog.topic(pending), city.id)
+        turn.topic = pending
+    else:
+        turn.replies[-1] = Reply(turn.replies[-1].text + "\n" + tr._("What is your question?"))
+    return turn
+
+
+def choose_language(desk: Desk, ctx: TurnContext) -> Turn:
+    """Switch to the language the user asked for; it stays until they choose another one."""
+    code = ctx.entities.get("language") or desk.language_names.find_in(ctx.text)
+    if code not in LANGUAGES:
+        tr = desk.tr(ctx.language)
+        return Turn([Reply(tr._("Choose your language:"), language_buttons(desk))])
+    tr = desk.tr(code)
+    text = tr._("OK, I will write in {language}. What is your question?",
+                language=desk.language_names.names[code])
+    return Turn([Reply(text, category_buttons(desk, code))], language=code)
+
+
+def not_understood(desk: Desk, ctx: TurnContext) -> Turn:
+    """Below the confidence threshold: say so, never guess; offer the menu and a person."""
+    tr = desk.tr(ctx.language)
+    misses = int(ctx.slots.get(MISSES) or 0) + 1
+    text = tr._("Sorry, I did not understand. Choose a topic, write your question in other words, "
+                "or talk to a person.")
+    buttons = (*category_buttons(desk, ctx.language), person_button(tr))
+    return Turn([Reply(text, buttons)], slots={MISSES: misses, AWAITING: "human"})
+
+
+def out_of_scope(desk: Desk, ctx: TurnContext) -> Turn:
+    tr = desk.tr(ctx.language)
+    text = tr._("I can only help with life in Italy: documents, home, benefits, health, work, "
+                "school and legal help. Choose a topic:")
+    return Turn([Reply(text, category_buttons(desk, ctx.language))], slots={MISSES: 0})
+
+
+def ask_human(desk: Desk, ctx: TurnContext, city_id: str | None = None) -> Turn:
+    """How to reach a person of the city's one-stop shop (tickets replace this in the handoff work)."""
+    tr = desk.tr(ctx.language)
+    city_id = city_id or ctx.city
+    if city_id not in desk.catalog.cities:
+        ask = tr._("Which city are you in? I will tell you how to reach our team.")
+        return Turn([Reply(ask, city_buttons(desk))], slots={PENDING: "ask_human"})
+    city = desk.catalog.city(city_id)
+    office = known_office(desk, city.id, "one_stop_shop")
+    if office is not None:
+        text = tr._("You can talk to a person at the one-stop shop in {city}:", city=city.name)
+        body = render_office(desk, tr, "one_stop_shop", office)
+        return Turn([Reply(f"{text}\n\n{body}", (menu_button(tr),))], slots={AWAITING: None})
+    names = "; ".join(office_type_name(desk, t, ctx.language) for t in ("one_stop_shop", "social_services"))
+    text = tr._("Ask at: {offices} ({city}).", offices=names, city=city.name)
+    return Turn([Reply(text, (menu_button(tr),))], slots={AWAITING: None})
+
+
+def affirm(desk: Desk, ctx: TurnContext) -> Turn:
+    if ctx.slots.get(AWAITING) == "human":
+        return ask_human(desk, ctx)
+    return menu(desk, ctx)
+
+
+def deny(desk: Desk, ctx: TurnContext) -> Turn:
+    tr = desk.tr(ctx.language)
+    return Turn([Reply(tr._("OK. What else can I help you with?"), (menu_button(tr),))],
+                slots={AWAITING: None})

@@ -1,0 +1,27 @@
+"""Domain errors. The gateway turns them into HTTP answers at its edge (see ``bot.gateway.errors``)."""
+
+from __future__ import annotations
+
+
+class SportelloError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class ConfigurationError(SportelloError):
+    """Settings or data files are unusable; raised at start-up so the process stops with a clear message."""
+
+
+class InvalidMessage(SportelloError):
+    """A client sent something we cannot accept (bad JSON, missing field, text too long)."""
+
+
+class EngineUnavailable(SportelloError):
+    """Rasa or the action server did not answer: the user should try again later."""
+
+
+class UnknownTopic(SportelloError):
+    """A topic id that ``topics.yml`` does not define."""
+
+
+class UnknownCity(SportelloError):
+    """A city id that ``cities.yml`` does not define."""

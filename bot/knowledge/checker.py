@@ -1,0 +1,156 @@
+"""The staff's knowledge checker: what is broken, missing, unknown (todo) or out of date.
+
+Run it with ``python -m bot knowledge check``. Errors make it exit non-zero; todos and stale facts are
+reported as warnings, because a city may legitimately not know an office yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from bot.catalog import Catalog
+from bot.knowledge.loader import KnowledgeBase, Problem, load_knowledge
+from bot.knowledge.model import Office, is_todo
+from bot.languages import LANGUAGES
+
+STALE_AFTER = timedelta(days=365)
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    coverage: dict[str, dict[str, int]] = field(default_factory=dict)
+    city_todos: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+
+def check_knowledge(directory: Path, catalog: Catalog, today: date) -> Report:
+    kb, problems = load_knowledge(directory)
+    report = Report(problems=list(problems))
+    report.problems += _check_facts(kb, catalog, directory, today)
+    report.problems += _check_texts(kb, catalog, directory)
+    report.problems += _check_cities(kb, catalog, directory, report)
+    report.coverage = _coverage(kb, catalog)
+    return report
+
+
+def _check_facts(kb: KnowledgeBase, catalog: Catalog, directory: Path, today: date) -> list[Problem]:
+    problems = []
+    for topic_id in catalog.topics:
+        if topic_id not in kb.facts:
+            path = directory / "topics" / f"{topic_id}.yml"
+            if path.exists():
+                continue  # already reported as unparseable
+            problems.append(Problem(path, 1, f"topic '{topic_id}' of topics.yml has no knowledge entry"))
+    for topic_id, facts in kb.facts.items():
+        path = kb.files[f"topics/{topic_id}"]
+        if topic_id not in catalog.topics:
+            problems.append(Problem(path, 1, f"'{topic_id}' is not a topic of topics.yml"))
+        for office in facts.offices:
+            if office not in kb.office_types:
+                problems.append(Problem(path, 1, f"unknown office type '{office}'"))
+        if today - facts.checked > STALE_AFTER:
+            problems.append(
+                Problem(path, 1, f"facts last checked {facts.checked}: more than 12 months ago", "warning")
+            )
+    return problems
+
+
+def _check_texts(kb: KnowledgeBase, catalog: Catalog, directory: Path) -> list[Problem]:
+    problems = []
+    for language in LANGUAGES:
+        text = kb.texts.get(language)
+        folder = directory / "text" / language
+        if text is None:
+            problems.append(Problem(folder, 1, f"language '{language}' has no text at all"))
+            continue
+        for topic in catalog.topics.values():
+            entry = text.topics.get(topic.id)
+            if entry is None:
+                problems.append(Problem(folder, 1, f"topic '{topic.id}' has no '{language}' text"))
+            elif topic.urgent and entry.now is None:
+                path = text.topic_files[topic.id]
+                problems.append(Problem(path, 1, f"urgent topic '{topic.id}' needs 'now' ({language})"))
+        for category in catalog.categories:
+            if category not in text.categories:
+                problems.append(Problem(folder, 1, f"category '{category}' has no '{language}' name"))
+        for office_type in kb.office_types:
+            if office_type not in text.office_types:
+                problems.append(Problem(folder, 1, f"office type '{office_type}' has no '{language}' name"))
+        for topic_id in text.topics:
+            if topic_id not in catalog.topics:
+                path = text.topic_files[topic_id]
+                problems.append(Problem(path, 1, f"'{topic_id}' is not a topic of topics.yml"))
+    return problems
+
+
+def _check_cities(kb: KnowledgeBase, catalog: Catalog, directory: Path, report: Report) -> list[Problem]:
+    problems = []
+    needed = sorted({office for facts in kb.facts.values() for office in facts.offices})
+    for city_id in catalog.cities:
+        city = kb.cities.get(city_id)
+        path = directory / "cities" / f"{city_id}.yml"
+        if city is None:
+            if not path.exists():
+                problems.append(Problem(path, 1, f"city '{city_id}' has no knowledge file"))
+            continue
+        todos = []
+        for office_type in needed:
+            office = city.offices.get(office_type)
+            if office is None:
+                todos.append(f"{office_type} (missing)")
+            elif isinstance(office, Office):
+                todos += [f"{office_type}.{name}" for name in office.todos()]
+            elif is_todo(office):
+                todos.append(office_type)
+        report.city_todos[city_id] = todos
+        if todos:
+            problems.append(Problem(path, 1, f"{len(todos)} todo: {', '.join(todos)}", "warning"))
+    for city_id, city in kb.cities.items():
+        path = kb.files[f"cities/{city_id}"]
+        if city_id not in catalog.cities:
+            problems.append(Problem(path, 1, f"'{city_id}' is not a city of cities.yml"))
+        for office_type in city.offices:
+            if office_type not in kb.office_types:
+                problems.append(Problem(path, 1, f"unknown office type '{office_type}'"))
+    return problems
+
+
+def _coverage(kb: KnowledgeBase, catalog: Catalog) -> dict[str, dict[str, int]]:
+    coverage = {}
+    for language in LANGUAGES:
+        text = kb.texts.get(language)
+        coverage[language] = {
+            "topics": sum(1 for t in catalog.topics if text and t in text.topics),
+            "categories": sum(1 for c in catalog.categories if text and c in text.categories),
+            "office_types": sum(1 for o in kb.office_types if text and o in text.office_types),
+        }
+    return coverage
+
+
+def format_report(report: Report, catalog: Catalog, office_type_count: int) -> str:
+    lines = [str(p) for p in report.errors] + [str(p) for p in report.warnings]
+    lines.append("")
+    lines.append(f"{'language':<9}{'topics':>10}{'categories':>12}{'office types':>14}")
+    for language, row in report.coverage.items():
+        lines.append(
+            f"{language:<9}{row['topics']:>6}/{len(catalog.topics):<3}"
+            f"{row['categories']:>9}/{len(catalog.categories):<2}"
+            f"{row['office_types']:>11}/{office_type_count:<2}"
+        )
+    lines.append("")
+    lines.append(f"{'city':<10}{'todo':>6}")
+    for city_id, todos in sorted(report.city_todos.items()):
+        lines.append(f"{city_id:<10}{len(todos):>6}")
+    lines.append("")
+    lines.append(f"{len(report.errors)} errors, {len(report.warnings)} warnings")
+    return "\n".join(lines)

@@ -1,0 +1,178 @@
+"""Read ``knowledge/`` into a ``KnowledgeBase``, reporting each problem with its file and line.
+
+A file that fails to parse is reported and left out; when a previous good version of it is known
+(the running assistant), that version stays in use so that a typo never blanks an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.knowledge.model import (
+    CityKnowledge,
+    LanguageTextFile,
+    OfficeTypesFile,
+    TopicFacts,
+    TopicText,
+)
+from bot.yamlfile import YamlFileError, read_yaml
+
+Level = Literal["error", "warning"]
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    line: int
+    message: str
+    level: Level = "error"
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.level}: {self.message}"
+
+
+@dataclass
+class LanguageText:
+    """Everything one language says, merged from its files."""
+
+    categories: dict[str, str] = field(default_factory=dict)
+    topics: dict[str, TopicText] = field(default_factory=dict)
+    office_types: dict[str, str] = field(default_factory=dict)
+    topic_files: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class KnowledgeBase:
+    office_types: dict[str, str] = field(default_factory=dict)
+    facts: dict[str, TopicFacts] = field(default_factory=dict)
+    texts: dict[str, LanguageText] = field(default_factory=dict)
+    cities: dict[str, CityKnowledge] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def parse_file(path: Path, model: type[ModelT]) -> tuple[ModelT | None, list[Problem]]:
+    """Parse and validate one file; every schema error comes back with its line."""
+    try:
+        document = read_yaml(path)
+    except YamlFileError as exc:
+        return None, [Problem(path, exc.line, exc.message)]
+    if document.data is None:
+        return None, [Problem(path, 1, "the file is empty")]
+    try:
+        return model.model_validate(document.data), []
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            location = tuple(part for part in error["loc"] if not _is_union_branch(part))
+            where = ".".join(str(part) for part in location) or "(top)"
+            problems.append(Problem(path, document.line_of(location), f"{where}: {error['msg']}"))
+        return None, problems
+
+
+def _is_union_branch(part: object) -> bool:
+    """Pydantic names the branch of a union in an error's location; staff never wrote those words."""
+    return isinstance(part, str) and (part in {"Office", "str"} or part.startswith("function-"))
+
+
+class KnowledgeReader:
+    """Reads the knowledge folder, re-parsing only files whose size or mtime changed."""
+
+    def __init__(self, directory: Path, keep_last_good: bool = False) -> None:
+        self.directory = directory
+        self.keep_last_good = keep_last_good
+        self._cache: dict[Path, tuple[tuple[int, int], BaseModel | None, list[Problem]]] = {}
+
+    def files(self) -> list[Path]:
+        d = self.directory
+        return sorted(
+            [d / "office_types.yml"]
+            + list((d / "topics").glob("*.yml"))
+            + list((d / "text").glob("*/*.yml"))
+            + list((d / "cities").glob("*.yml"))
+        )
+
+    def signature(self) -> tuple[tuple[str, int, int], ...]:
+        """Cheap fingerprint of the folder: names, sizes and mtimes."""
+        result = []
+        for path in self.files():
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            result.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return tuple(result)
+
+    def _parse(self, path: Path, model: type[ModelT]) -> tuple[ModelT | None, list[Problem]]:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return None, [Problem(path, 1, "file not found")]
+        key = (stat.st_size, stat.st_mtime_ns)
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]  # type: ignore[return-value]
+        parsed, problems = parse_file(path, model)
+        if parsed is None and self.keep_last_good and cached is not None and cached[1] is not None:
+            parsed = cached[1]  # type: ignore[assignment]
+            problems = [*problems, Problem(path, 1, "kept the previous version", "warning")]
+        self._cache[path] = (key, parsed, problems)
+        return parsed, problems
+
+    def read(self) -> tuple[KnowledgeBase, list[Problem]]:
+        kb = KnowledgeBase()
+        problems: list[Problem] = []
+        for path in self.files():
+            problems += self._read_one(path, kb)
+        return kb, problems
+
+    def _read_one(self, path: Path, kb: KnowledgeBase) -> list[Problem]:
+        kind = path.parent.name if path.parent != self.directory else "office_types"
+        if kind == "office_types":
+            types, problems = self._parse(path, OfficeTypesFile)
+            if types is not None:
+                kb.office_types = dict(types.office_types)
+            return problems
+        if kind == "topics":
+            facts, problems = self._parse(path, TopicFacts)
+            if facts is not None:
+                if facts.topic != path.stem:
+                    return [*problems, Problem(path, 1, f"topic '{facts.topic}' must match the file name")]
+                kb.facts[facts.topic] = facts
+                kb.files[f"topics/{facts.topic}"] = path
+            return problems
+        if kind == "cities":
+            city, problems = self._parse(path, CityKnowledge)
+            if city is not None:
+                if city.city != path.stem:
+                    return [*problems, Problem(path, 1, f"city '{city.city}' must match the file name")]
+                kb.cities[city.city] = city
+                kb.files[f"cities/{city.city}"] = path
+            return problems
+        text, problems = self._parse(path, LanguageTextFile)
+        if text is not None:
+            problems += _merge_text(kb.texts.setdefault(path.parent.name, LanguageText()), text, path)
+        return problems
+
+
+def _merge_text(target: LanguageText, text: LanguageTextFile, path: Path) -> list[Problem]:
+    problems = []
+    for topic_id, topic_text in text.topics.items():
+        if topic_id in target.topics:
+            other = target.topic_files[topic_id]
+            problems.append(Problem(path, 1, f"topic '{topic_id}' is also written in {other.name}"))
+            continue
+        target.topics[topic_id] = topic_text
+        target.topic_files[topic_id] = path
+    target.categories.update(text.categories)
+    target.office_types.update(text.office_types)
+    return problems
+
+
+def load_knowledge(directory: Path) -> tuple[KnowledgeBase, list[Problem]]:
+    """One-shot read of a knowledge folder (the checker's view: nothing kept from before)."""
+    return KnowledgeReader(directory).read()

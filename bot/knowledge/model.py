@@ -1,0 +1,107 @@
+"""The schema of the files in ``knowledge/`` (see knowledge/README.md for examples)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+MAX_MESSAGE_CHARS = 700
+MAX_TITLE_CHARS = 24
+MAX_CATEGORY_CHARS = 20
+
+_TODO = re.compile(r"^\s*todo\b", re.IGNORECASE)
+
+
+def is_todo(value: object) -> bool:
+    """True for the explicit marker of a fact nobody has filled in yet."""
+    return isinstance(value, str) and _TODO.match(value) is not None
+
+
+def _todo_mapping_to_text(value: Any) -> Any:
+    """Accept ``{todo: "why"}`` as well as the plain word ``todo``."""
+    if isinstance(value, dict) and set(value) == {"todo"}:
+        return f"todo: {value['todo']}"
+    return value
+
+
+Text = Annotated[str, Field(min_length=1)]
+OfficeField = Annotated[str, BeforeValidator(_todo_mapping_to_text), Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    title: Text
+    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+
+
+class TopicFacts(_Strict):
+    """Facts of a topic that every language shares."""
+
+    topic: Text
+    checked: date
+    sources: Annotated[list[Source], Field(min_length=1)]
+    offices: list[str] = Field(default_factory=list)
+
+
+class TopicText(_Strict):
+    """What one language says about one topic."""
+
+    title: Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS)]
+    answer: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS)]], Field(min_length=1)
+    ]
+    now: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS)] | None = None
+
+
+class LanguageTextFile(_Strict):
+    categories: dict[str, Annotated[str, Field(min_length=1, max_length=MAX_CATEGORY_CHARS)]] = Field(
+        default_factory=dict
+    )
+    topics: dict[str, TopicText] = Field(default_factory=dict)
+    office_types: dict[str, Text] = Field(default_factory=dict)
+
+
+class Office(_Strict):
+    """A city's office of one kind. Any field may be ``todo``; the assistant never shows one."""
+
+    name: OfficeField
+    address: OfficeField = "todo"
+    hours: OfficeField = "todo"
+    phone: OfficeField = "todo"
+    url: OfficeField = "todo"
+    notes: OfficeField | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_web_address(cls, value: str) -> str:
+        if not is_todo(value) and not value.startswith(("https://", "http://")):
+            raise ValueError("url must start with https:// (or be todo)")
+        return value
+
+    def todos(self) -> list[str]:
+        return [name for name, value in self if is_todo(value)]
+
+
+def _office_or_todo(value: Any) -> Any:
+    value = _todo_mapping_to_text(value)
+    if isinstance(value, str) and not is_todo(value):
+        raise ValueError("an office is either a mapping (name, address, ...) or the word todo")
+    return value
+
+
+class CityKnowledge(_Strict):
+    city: Text
+    aliases: list[Text] = Field(default_factory=list)
+    offices: dict[str, Annotated[Office | str, BeforeValidator(_office_or_todo)]] = Field(
+        default_factory=dict
+    )
+
+
+class OfficeTypesFile(_Strict):
+    office_types: dict[str, Text]

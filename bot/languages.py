@@ -1,0 +1,74 @@
+"""The twelve languages of the desk and how people name them.
+
+Codes are ISO 639-1. Names and aliases live in ``locales/languages.yml`` (data, not code).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from bot.catalog import PROJECT_DIR
+from bot.errors import ConfigurationError
+
+LANGUAGES: tuple[str, ...] = ("it", "en", "fr", "ar", "es", "uk", "ru", "ro", "sq", "bn", "ur", "zh")
+RIGHT_TO_LEFT: frozenset[str] = frozenset({"ar", "ur"})
+DEFAULT_LANGUAGE = "it"
+
+
+@dataclass(frozen=True)
+class LanguageNames:
+    """Each language's own name, and every alias that points to it."""
+
+    names: dict[str, str]
+    aliases: dict[str, str]
+
+    def find_in(self, text: str) -> str | None:
+        """The language a message asks for by name ("English please"), if exactly one is named."""
+        folded = fold(text)
+        found = {code for alias, code in self.aliases.items() if _contains(folded, alias)}
+        return found.pop() if len(found) == 1 else None
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents so that 'Français' and 'francais' match."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _contains(folded_text: str, folded_alias: str) -> bool:
+    if not folded_alias.isascii():
+        return folded_alias in folded_text
+    return re.search(rf"(?<![\w]){re.escape(folded_alias)}(?![\w])", folded_text) is not None
+
+
+def direction(language: str) -> str:
+    """HTML text direction for a language."""
+    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
+def load_language_names(project_dir: Path = PROJECT_DIR) -> LanguageNames:
+    path = project_dir / "locales" / "languages.yml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))["languages"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise ConfigurationError(f"cannot read {path}: {exc!r}") from exc
+    missing = set(LANGUAGES) - set(data)
+    if missing:
+        raise ConfigurationError(f"{path}: languages missing: {sorted(missing)}")
+    names = {code: str(data[code]["name"]) for code in LANGUAGES}
+    aliases: dict[str, str] = {}
+    for code in LANGUAGES:
+        for alias in [names[code], *data[code].get("aliases", [])]:
+            aliases[fold(str(alias))] = code
+    return LanguageNames(names=names, aliases=aliases)
+
+
+@cache
+def default_language_names() -> LanguageNames:
+    return load_language_names()
