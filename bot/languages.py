@@ -27,6 +27,7 @@ class LanguageNames:
 
     names: dict[str, str]
     aliases: dict[str, str]
+    italian_terms: tuple[str, ...] = ()
 
     def find_in(self, text: str) -> str | None:
         """The language a message asks for by name ("English please"), if exactly one is named."""
@@ -66,7 +67,8 @@ def load_language_names(project_dir: Path = PROJECT_DIR) -> LanguageNames:
     for code in LANGUAGES:
         for alias in [names[code], *data[code].get("aliases", [])]:
             aliases[fold(str(alias))] = code
-    return LanguageNames(names=names, aliases=aliases)
+    terms = tuple(str(t) for t in yaml.safe_load(path.read_text(encoding="utf-8")).get("italian_terms", []))
+    return LanguageNames(names=names, aliases=aliases, italian_terms=terms)
 
 
 @cache

@@ -1,0 +1,72 @@
+"""The gateway's own database (SQLAlchemy 2, async): SQLite file by default, PostgreSQL via DATABASE_URL.
+
+Rasa's tracker store is separate (Rasa's own tables, its own SQLAlchemy 1.4).
+Schema changes go through Alembic migrations in ``bot/migrations``, applied at start-up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Boolean, DateTime, String, func
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UserProfileRow(Base):
+    """What the desk remembers about a user between messages: language and city, nothing else."""
+
+    __tablename__ = "user_profiles"
+
+    user_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    language_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    city: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+def async_url(url: str) -> str:
+    """The async driver for a plain URL: sqlite -> aiosqlite, postgresql -> psycopg."""
+    parsed = make_url(url)
+    driver = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}.get(parsed.drivername)
+    return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
+
+
+def sync_url(url: str) -> str:
+    parsed = make_url(url)
+    driver = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}.get(
+        parsed.drivername
+    )
+    return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def migrate(url: str) -> None:
+    """Bring the schema to the newest revision (idempotent)."""
+    ensure_sqlite_folder(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    ensure_sqlite_folder(url)
+    return create_async_engine(async_url(url))

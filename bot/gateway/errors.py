@@ -1,0 +1,39 @@
+"""Domain errors become JSON answers here, at the edge, and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.errors import EngineUnavailable, InvalidMessage
+from bot.i18n import Translations
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_KEY = "sportello_language"  # set on a request once its language is known
+
+
+def engine_unavailable_message(translations: Translations, language: str) -> str:
+    tr = translations(language)
+    return tr._("Sorry, the assistant is not available right now. Please try again in a few minutes.")
+
+
+def error_middleware(translations: Translations) -> web.typing.Middleware:  # type: ignore[name-defined]
+    @web.middleware
+    async def middleware(request: web.Request, handler: web.typing.Handler) -> web.StreamResponse:  # type: ignore[name-defined]
+        try:
+            return await handler(request)
+        except InvalidMessage as exc:
+            return web.json_response({"error": "invalid_request", "detail": str(exc)}, status=400)
+        except EngineUnavailable as exc:
+            log.warning("engine unavailable: %s", exc)
+            language = request.get(LANGUAGE_KEY, "it")
+            body = {
+                "error": "engine_unavailable",
+                "language": language,
+                "detail": engine_unavailable_message(translations, language),
+            }
+            return web.json_response(body, status=503)
+
+    return middleware

@@ -1,0 +1,74 @@
+// Sportello web chat: talks to POST /api/chat. No framework, works on old phones.
+(function () {
+  "use strict";
+  var strings = JSON.parse(document.getElementById("strings").textContent);
+  var log = document.getElementById("log");
+  var status = document.getElementById("status");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("text");
+  var selector = document.getElementById("language");
+  var user = localStorage.getItem("sportello-user");
+  if (!user) {
+    user = "w" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+    localStorage.setItem("sportello-user", user);
+  }
+  var RTL = { ar: true, ur: true };
+
+  function setLanguage(code) {
+    document.documentElement.lang = code;
+    document.documentElement.dir = RTL[code] ? "rtl" : "ltr";
+    selector.value = code;
+  }
+
+  function add(kind, text, buttons, language) {
+    var item = document.createElement("li");
+    item.className = "msg " + kind;
+    if (language) { item.lang = language; item.dir = RTL[language] ? "rtl" : "ltr"; } else { item.dir = "auto"; }
+    item.textContent = text;
+    if (buttons && buttons.length) {
+      var row = document.createElement("div");
+      row.className = "buttons";
+      buttons.forEach(function (b) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = b.title;
+        button.addEventListener("click", function () { send(b.payload, b.title); });
+        row.appendChild(button);
+      });
+      item.appendChild(row);
+    }
+    log.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  function send(text, shown, language) {
+    add("user", shown || text);
+    status.textContent = strings.busy;
+    var body = { user: user, text: text };
+    if (language) { body.language = language; }
+    fetch("/api/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+      .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+      .then(function (res) {
+        status.textContent = "";
+        if (!res.ok) { add("bot", res.data.detail || strings.error, [], res.data.language); return; }
+        setLanguage(res.data.language);
+        res.data.replies.forEach(function (r) { add("bot", r.text, r.buttons, res.data.language); });
+      })
+      .catch(function () { status.textContent = strings.error; });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) { return; }
+    input.value = "";
+    send(text);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+  selector.addEventListener("change", function () {
+    setLanguage(selector.value);
+    send('/choose_language{"language":"' + selector.value + '"}', selector.options[selector.selectedIndex].text, selector.value);
+  });
+})();
