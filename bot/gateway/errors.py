@@ -11,7 +11,7 @@ from bot.i18n import Translations
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_KEY = "sportello_language"  # set on a request once its language is known
+LANGUAGE_KEY = web.RequestKey("language", str)  # set once the request's language is known
 
 
 def engine_unavailable_message(translations: Translations, language: str) -> str:

@@ -37,7 +37,7 @@ class _Strict(BaseModel):
 
 class Source(_Strict):
     title: Text
-    url: Annotated[str, Field(pattern=r"^https://\S+$")]
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
 
 
 class TopicFacts(_Strict):

@@ -1,0 +1,33 @@
+"""A local stand-in for Rasa's REST channel, speaking its wire format, for gateway tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+Responder = Callable[[dict[str, Any]], list[dict[str, Any]]]
+
+
+def echo_responder(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Answers like our actions do: a text with a button, then the control message."""
+    metadata = body.get("metadata") or {}
+    return [
+        {"recipient_id": body["sender"], "text": f"echo:{body['message']}",
+         "buttons": [{"title": "Menu", "payload": "/menu"}]},
+        {"recipient_id": body["sender"],
+         "custom": {"sportello": {"topic": "tax_code" if "codice" in body["message"] else None,
+                                  "city": metadata.get("city")}}},
+    ]
+
+
+def fake_rasa_app(responder: Responder, received: list[dict[str, Any]]) -> web.Application:
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        received.append(body)
+        return web.json_response(responder(body))
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    return app

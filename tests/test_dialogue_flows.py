@@ -1,0 +1,115 @@
+"""The dialogue functions on the real knowledge, without Rasa."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from bot.catalog import PROJECT_DIR, load_catalog
+from bot.dialogue import flows
+from bot.dialogue.desk import Desk
+from bot.dialogue.turn import Reply, TurnContext
+from bot.knowledge.model import MAX_MESSAGE_CHARS
+from bot.languages import LANGUAGES
+
+CATALOG = load_catalog(PROJECT_DIR)
+CITIES = [*CATALOG.cities, None]
+
+
+def texts(replies: list[Reply]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+def payloads(reply: Reply) -> list[str]:
+    return [b.payload for b in reply.buttons]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_answer_ever_shows_a_placeholder_or_an_overlong_message(desk: Desk, language: str) -> None:
+    for topic_id, city in itertools.product(CATALOG.topics, CITIES):
+        ctx = TurnContext(language=language, city=city, intent=topic_id)
+        turn = flows.answer_topic(desk, ctx)
+        assert turn.topic == topic_id
+        for reply in turn.replies:
+            assert "todo" not in reply.text.casefold(), (topic_id, city, reply.text)
+            assert len(reply.text) <= MAX_MESSAGE_CHARS + 200, (topic_id, city)  # + office block
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_answer_is_in_the_users_language(desk: Desk, language: str) -> None:
+    turn = flows.answer_topic(desk, TurnContext(language=language, city="roma", intent="tax_code"))
+    expected = desk.kb().texts[language].topics["tax_code"].answer[0]
+    assert turn.replies[0].text == expected
+
+
+@pytest.mark.parametrize("topic_id", ["eviction", "emergency_shelter", "emergency_health"])
+def test_urgent_answer_starts_with_what_to_do_now_and_offers_a_person(desk: Desk, topic_id: str) -> None:
+    turn = flows.answer_topic(desk, TurnContext(language="ar", city="caserta", intent=topic_id))
+    first = turn.replies[0]
+    assert first.text.startswith(desk.kb().texts["ar"].topics[topic_id].now or "")
+    assert "/ask_human" in payloads(first)
+
+
+def test_unknown_city_is_asked_with_buttons_and_remembered(desk: Desk) -> None:
+    turn = flows.answer_topic(desk, TurnContext(language="en", intent="residence_permit_renewal"))
+    last = turn.replies[-1]
+    assert len(last.buttons) == 16
+    assert '/choose_city{"city":"caserta"}' in payloads(last)
+    assert turn.slots[flows.PENDING] == "residence_permit_renewal"
+
+    chosen = flows.choose_city(
+        desk,
+        TurnContext(language="en", intent="choose_city", entities={"city": "caserta"},
+                    slots={flows.PENDING: "residence_permit_renewal"}),
+    )
+    assert chosen.city == "caserta"
+    assert chosen.topic == "residence_permit_renewal"
+    assert "Caserta" in texts(chosen.replies)
+    assert chosen.slots[flows.PENDING] is None
+
+
+def test_national_topic_needs_no_city(desk: Desk) -> None:
+    turn = flows.answer_topic(desk, TurnContext(language="en", intent="emergency_health"))
+    assert flows.PENDING not in turn.slots or turn.slots[flows.PENDING] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [("I live in Caserta", "caserta"), ("я в Римі", "roma"), ("أنا في ميلانو", "milano"), ("sono a napoli", "napoli")],
+)
+def test_city_named_in_free_text(desk: Desk, text: str, city: str) -> None:
+    turn = flows.choose_city(desk, TurnContext(language="en", intent="choose_city", text=text))
+    assert turn.city == city
+
+
+def test_city_not_recognised_offers_the_list(desk: Desk) -> None:
+    turn = flows.choose_city(desk, TurnContext(language="fr", intent="choose_city", text="je suis à Paris"))
+    assert turn.city is None and len(turn.replies[0].buttons) == 16
+
+
+def test_explicit_language_choice_answers_in_the_new_language(desk: Desk) -> None:
+    turn = flows.choose_language(desk, TurnContext(language="it", intent="choose_language", text="English please"))
+    assert turn.language == "en"
+    assert turn.replies[0].text == desk.tr("en")._(
+        "OK, I will write in {language}. What is your question?", language="English")
+
+
+def test_not_understood_says_so_and_offers_menu_and_person(desk: Desk) -> None:
+    turn = flows.not_understood(desk, TurnContext(language="uk", slots={flows.MISSES: 1}))
+    assert turn.topic is None
+    assert turn.slots[flows.MISSES] == 2
+    assert "/ask_human" in payloads(turn.replies[0])
+    assert any(p.startswith("/menu") for p in payloads(turn.replies[0]))
+
+
+def test_category_menu_lists_its_topics(desk: Desk) -> None:
+    turn = flows.menu(desk, TurnContext(language="zh", entities={"category": "health"}))
+    listed = payloads(turn.replies[0])
+    assert [f"/{t.id}" for t in CATALOG.topics_in("health")] == listed[:-1]
+
+
+def test_ask_human_without_city_asks_for_it(desk: Desk) -> None:
+    turn = flows.ask_human(desk, TurnContext(language="ro"))
+    assert turn.slots[flows.PENDING] == "ask_human"
+    assert len(turn.replies[0].buttons) == 16
