@@ -67,9 +67,11 @@ class Service:
             self.process.wait()
 
 
-def services(settings: Settings, model: Path) -> list[Service]:
+def services(settings: Settings, model: Path, extra_env: dict[str, str] | None = None) -> list[Service]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     shared_env = {
+        **settings.as_environment(),
+        **(extra_env or {}),
         "SPORTELLO_ACTIONS_PORT": str(settings.actions_port),
         "SPORTELLO_TRACKER_DB": str(settings.tracker_database),
         "SANIC_HOST": "127.0.0.1",
@@ -95,7 +97,7 @@ def services(settings: Settings, model: Path) -> list[Service]:
         "gateway",
         [sys.executable, "-m", "bot", "serve"],
         f"http://127.0.0.1:{settings.port}/healthz",
-        {"SPORTELLO_PORT": str(settings.port), "SPORTELLO_RASA_PORT": str(settings.rasa_port)},
+        shared_env,
     )
     return [actions, rasa, gateway]
 
@@ -103,9 +105,15 @@ def services(settings: Settings, model: Path) -> list[Service]:
 class Stack:
     """All three processes, started in order and stopped in reverse order."""
 
-    def __init__(self, settings: Settings, model: Path, log: IO[bytes] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        model: Path,
+        log: IO[bytes] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
-        self.services = services(settings, model)
+        self.services = services(settings, model, extra_env)
         self.log = log
 
     def start(self, timeout: float = 300) -> None:

@@ -37,6 +37,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
 
+    def as_environment(self) -> dict[str, str]:
+        """These settings as environment variables, so child processes read the same values."""
+        env = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is not None and value != "" and field.alias:
+                env[field.alias] = str(value)
+        return env
+
     @property
     def engine_url(self) -> str:
         return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
