@@ -5,8 +5,6 @@ Codes are ISO 639-1. Names and aliases live in ``locales/languages.yml`` (data, 
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -15,6 +13,7 @@ import yaml
 
 from bot.catalog import PROJECT_DIR
 from bot.errors import ConfigurationError
+from bot.textmatch import fold, mentions
 
 LANGUAGES: tuple[str, ...] = ("it", "en", "fr", "ar", "es", "uk", "ru", "ro", "sq", "bn", "ur", "zh")
 RIGHT_TO_LEFT: frozenset[str] = frozenset({"ar", "ur"})
@@ -31,21 +30,8 @@ class LanguageNames:
 
     def find_in(self, text: str) -> str | None:
         """The language a message asks for by name ("English please"), if exactly one is named."""
-        folded = fold(text)
-        found = {code for alias, code in self.aliases.items() if _contains(folded, alias)}
+        found = {code for alias, code in self.aliases.items() if mentions(text, alias)}
         return found.pop() if len(found) == 1 else None
-
-
-def fold(text: str) -> str:
-    """Lower-case and strip accents so that 'Français' and 'francais' match."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def _contains(folded_text: str, folded_alias: str) -> bool:
-    if not folded_alias.isascii():
-        return folded_alias in folded_text
-    return re.search(rf"(?<![\w]){re.escape(folded_alias)}(?![\w])", folded_text) is not None
 
 
 def direction(language: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
@@ -10,7 +11,7 @@ from bot.catalog import PROJECT_DIR, load_catalog
 from bot.dialogue import flows
 from bot.dialogue.desk import Desk
 from bot.dialogue.turn import Reply, TurnContext
-from bot.knowledge.model import MAX_MESSAGE_CHARS
+from bot.knowledge.model import MAX_MESSAGE_CHARS, is_todo
 from bot.languages import LANGUAGES
 
 CATALOG = load_catalog(PROJECT_DIR)
@@ -25,14 +26,27 @@ def payloads(reply: Reply) -> list[str]:
     return [b.payload for b in reply.buttons]
 
 
+def todo_values(desk: Desk) -> set[str]:
+    """Every ``todo`` a city file holds (whole offices and single fields)."""
+    values = set()
+    for city in desk.kb().cities.values():
+        for office in city.offices.values():
+            fields = [office] if isinstance(office, str) else [v for _, v in office if isinstance(v, str)]
+            values |= {v for v in fields if is_todo(v) and v.strip().casefold() != "todo"}
+    return values
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_answer_ever_shows_a_placeholder_or_an_overlong_message(desk: Desk, language: str) -> None:
+    todos = todo_values(desk)
+    assert todos, "the city files still have unknowns, so this test means something"
     for topic_id, city in itertools.product(CATALOG.topics, CITIES):
         ctx = TurnContext(language=language, city=city, intent=topic_id)
         turn = flows.answer_topic(desk, ctx)
         assert turn.topic == topic_id
         for reply in turn.replies:
-            assert "todo" not in reply.text.casefold(), (topic_id, city, reply.text)
+            assert not re.search(r"(^|\n)todo\b", reply.text, re.IGNORECASE), (topic_id, city)
+            assert not any(todo in reply.text for todo in todos), (topic_id, city, reply.text)
             assert len(reply.text) <= MAX_MESSAGE_CHARS + 200, (topic_id, city)  # + office block
 
 

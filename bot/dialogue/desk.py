@@ -8,7 +8,8 @@ from pathlib import Path
 from bot.catalog import Catalog, load_catalog
 from bot.i18n import Translations, Translator
 from bot.knowledge import KnowledgeBase, KnowledgeStore
-from bot.languages import LanguageNames, fold, load_language_names
+from bot.languages import LanguageNames, load_language_names
+from bot.textmatch import mentions
 
 
 @dataclass
@@ -26,22 +27,14 @@ class Desk:
 
     def find_city(self, text: str) -> str | None:
         """The network city a message names ("I live in Caserta", "Рим"), if exactly one."""
-        folded = fold(text)
         found = set()
         kb = self.kb()
         for city in self.catalog.cities.values():
             knowledge = kb.cities.get(city.id)
             names = [city.name, city.id, *(knowledge.aliases if knowledge else [])]
-            if any(_names_in(folded, fold(name)) for name in names):
+            if any(mentions(text, name) for name in names):
                 found.add(city.id)
         return found.pop() if len(found) == 1 else None
-
-
-def _names_in(folded_text: str, folded_name: str) -> bool:
-    if not folded_name.isascii():
-        return folded_name in folded_text
-    words = "".join(ch if ch.isalnum() else " " for ch in folded_text).split()
-    return folded_name in words
 
 
 def build_desk(project_dir: Path, knowledge_dir: Path | None = None, reload_interval: float = 1.0) -> Desk:
