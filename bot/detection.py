@@ -17,7 +17,7 @@ from bot.languages import DEFAULT_LANGUAGE, LANGUAGES, default_language_names
 # Letters a message needs before it may switch the language (CJK characters count as three).
 MIN_LETTERS = 8
 # Confidence needed to switch away from the current language / to pick a first language.
-SWITCH_CONFIDENCE = 0.80
+SWITCH_CONFIDENCE = 0.90
 FIRST_CONFIDENCE = 0.50
 URDU_ONLY_LETTERS = frozenset("ٹڈڑںےۓ")
 
@@ -88,10 +88,15 @@ class LanguagePolicy:
     """Decides the reply language of each message from the detector and the conversation so far."""
 
     def __init__(
-        self, detector: Detector, italian_terms: tuple[str, ...] = (), default: str = DEFAULT_LANGUAGE
+        self,
+        detector: Detector,
+        italian_terms: tuple[str, ...] = (),
+        default: str = DEFAULT_LANGUAGE,
+        switch_confidence: float = SWITCH_CONFIDENCE,
     ) -> None:
         self.detector = detector
         self.default = default
+        self.switch_confidence = switch_confidence
         # longest first, so "permesso di soggiorno" goes before "permesso"
         self.italian_terms = tuple(sorted((t.casefold() for t in italian_terms), key=len, reverse=True))
 
@@ -124,11 +129,16 @@ class LanguagePolicy:
             if guess and guess.confidence >= FIRST_CONFIDENCE:
                 return guess.language
             return prior if prior in LANGUAGES else self.default
-        if guess and guess.language != current and guess.confidence >= SWITCH_CONFIDENCE:
+        if guess and guess.language != current and guess.confidence >= self.switch_confidence:
             return guess.language
         return current
 
 
+def make_policy(default: str = DEFAULT_LANGUAGE) -> LanguagePolicy:
+    """The measured choice: py3langid (see README, "Detecting the language")."""
+    return LanguagePolicy(LangidDetector(), default_language_names().italian_terms, default)
+
+
 @cache
 def default_policy() -> LanguagePolicy:
-    return LanguagePolicy(LinguaDetector(), default_language_names().italian_terms)
+    return make_policy()

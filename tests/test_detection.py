@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from bot.detection import LanguagePolicy, LinguaDetector, letter_count, script_language
-from bot.languages import default_language_names
+from bot.detection import (
+    LangidDetector,
+    LanguagePolicy,
+    LinguaDetector,
+    letter_count,
+    make_policy,
+    script_language,
+)
 
 
 @pytest.fixture(scope="module")
 def policy() -> LanguagePolicy:
-    return LanguagePolicy(LinguaDetector(), default_language_names().italian_terms)
+    return make_policy()
+
+
+@pytest.mark.parametrize("detector", [LinguaDetector(), LangidDetector()])
+def test_both_candidate_detectors_ship_their_models(detector: object) -> None:
+    guess = detector.guess("where can I find a doctor for my children")  # type: ignore[attr-defined]
+    assert guess is not None and guess.language == "en"
 
 
 @pytest.mark.parametrize(

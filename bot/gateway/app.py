@@ -14,14 +14,13 @@ from aiohttp import web
 
 from bot.catalog import load_catalog
 from bot.db import create_engine, migrate
-from bot.detection import LanguagePolicy, LinguaDetector
+from bot.detection import make_policy
 from bot.gateway import webchat
 from bot.gateway.conversation import Conversations
 from bot.gateway.engine import Engine, RasaEngine
 from bot.gateway.errors import error_middleware
 from bot.gateway.keys import CONVERSATIONS, DATABASE, HTTP, SETTINGS, TRANSLATIONS
 from bot.i18n import Translations
-from bot.languages import load_language_names
 from bot.profiles import ProfileStore, SqlProfileStore
 from bot.settings import Settings
 
@@ -48,8 +47,7 @@ async def conversations_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     engine: Engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout)
     profiles: ProfileStore = SqlProfileStore(app[DATABASE])
-    names = load_language_names(settings.project_dir)
-    policy = LanguagePolicy(LinguaDetector(), names.italian_terms, settings.default_language)
+    policy = make_policy(settings.default_language)
     app[CONVERSATIONS] = Conversations(engine, profiles, policy, load_catalog(settings.project_dir))
     yield
 

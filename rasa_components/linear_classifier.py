@@ -1,0 +1,136 @@
+"""Intent classifier: a calibrated linear SVM over tf-idf char n-grams and the e5 sentence embedding.
+
+Why not DIET: on our 12-language data set DIET needs ~40 s per epoch on two cores (over an hour for
+Rasa's default 100 epochs), and Rasa's LogisticRegressionClassifier on raw counts reached 74 % held-out
+accuracy. Tf-idf weighting plus the weighted dense embedding with a linear SVM trains in well under a
+minute; calibration gives probabilities the FallbackClassifier can threshold.
+Numbers: scripts/compare_pipelines.py, README "Choosing the NLU pipeline".
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from typing import Any, Dict, List, Optional, Text, Type
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.featurizers.featurizer import Featurizer
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack, vstack
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.svm import LinearSVC
+
+logger = logging.getLogger(__name__)
+FILE = "linear_intent_classifier.pkl"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(IntentClassifier, GraphComponent):
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        return [Featurizer]
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["sklearn"]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"C": 0.5, "dense_weight": 2.0, "calibration_folds": 3, "ranking_length": 10}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        tfidf: Optional[TfidfTransformer] = None,
+        classifier: Optional[CalibratedClassifierCV] = None,
+    ) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.tfidf = tfidf
+        self.classifier = classifier
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LinearIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def _parts(self, messages: List[Message]) -> tuple[csr_matrix, np.ndarray]:
+        sparse, dense = [], []
+        for message in messages:
+            sparse_features = message.get_sparse_features(TEXT)[1]
+            dense_features = message.get_dense_features(TEXT)[1]
+            sparse.append(csr_matrix(sparse_features.features) if sparse_features else None)
+            dense.append(np.asarray(dense_features.features).reshape(-1) if dense_features else None)
+        width = next((s.shape[1] for s in sparse if s is not None), 0)
+        dims = next((d.shape[0] for d in dense if d is not None), 0)
+        sparse_rows = [s if s is not None else csr_matrix((1, width)) for s in sparse]
+        dense_rows = [d if d is not None else np.zeros(dims) for d in dense]
+        return vstack(sparse_rows).tocsr(), np.vstack(dense_rows) if dense_rows else np.zeros((0, 0))
+
+    def _matrix(self, messages: List[Message]) -> csr_matrix:
+        assert self.tfidf is not None
+        sparse, dense = self._parts(messages)
+        weighted = csr_matrix(dense * float(self.config["dense_weight"]))
+        return hstack([self.tfidf.transform(sparse), weighted]).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get(TEXT)]
+        if not examples:
+            return self._resource
+        sparse, _ = self._parts(examples)
+        self.tfidf = TfidfTransformer(sublinear_tf=True).fit(sparse)
+        labels = [e.get(INTENT) for e in examples]
+        svm = LinearSVC(C=float(self.config["C"]))
+        self.classifier = CalibratedClassifierCV(svm, cv=int(self.config["calibration_folds"]))
+        self.classifier.fit(self._matrix(examples), labels)
+        with self._model_storage.write_to(self._resource) as directory:
+            with open(directory / FILE, "wb") as handle:
+                pickle.dump({"tfidf": self.tfidf, "classifier": self.classifier}, handle)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LinearIntentClassifier":
+        try:
+            with model_storage.read_from(resource) as directory:
+                with open(directory / FILE, "rb") as handle:
+                    saved = pickle.load(handle)  # our own model file, written by train()
+        except (ValueError, FileNotFoundError):
+            logger.warning("LinearIntentClassifier: no trained model found; it will predict nothing")
+            return cls(config, model_storage, resource)
+        return cls(config, model_storage, resource, saved["tfidf"], saved["classifier"])
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self.classifier is None or not messages:
+            return messages
+        probabilities = self.classifier.predict_proba(self._matrix(messages))
+        labels = self.classifier.classes_
+        top = int(self.config["ranking_length"])
+        for message, row in zip(messages, probabilities):
+            order = np.argsort(-row)
+            ranking = [{"name": str(labels[i]), "confidence": float(row[i])} for i in order[:top]]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
