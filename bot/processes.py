@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -137,6 +138,33 @@ class Stack:
 
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_model() -> Path:
+    """Train when the training data changed (reused from the cache otherwise); the newest model."""
+    subprocess.run([sys.executable, str(PROJECT_DIR / "scripts" / "ensure_model.py")], check=True)
+    return newest_model(PROJECT_DIR / "models")
+
+
+def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str] | None = None) -> Stack:
+    """A whole assistant on ports nobody uses, with its own data folder (tests and benchmarks)."""
+    settings = load_settings(
+        SPORTELLO_PORT=free_port(), SPORTELLO_RASA_PORT=free_port(),
+        SPORTELLO_ACTIONS_PORT=free_port(), SPORTELLO_DATA_DIR=data_dir,
+    )
+    stack = Stack(settings, ensure_model(), log=log, extra_env=extra_env)
+    try:
+        stack.start(timeout=400)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
 
 
 def run_all() -> int:

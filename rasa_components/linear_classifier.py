@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+from collections import Counter
 from typing import Any, Dict, List, Optional, Text, Type
 
 import numpy as np
@@ -96,9 +97,12 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         sparse, _ = self._parts(examples)
         self.tfidf = TfidfTransformer(sublinear_tf=True).fit(sparse)
         labels = [e.get(INTENT) for e in examples]
+        rare = [label for label, n in Counter(labels).items() if n < int(self.config["calibration_folds"])]
+        if rare:
+            raise ValueError(f"intents with too few examples to train: {rare}")
         svm = LinearSVC(C=float(self.config["C"]))
         self.classifier = CalibratedClassifierCV(svm, cv=int(self.config["calibration_folds"]))
-        self.classifier.fit(self._matrix(examples), labels)
+        self.classifier.fit(self._matrix(examples), np.asarray(labels))
         with self._model_storage.write_to(self._resource) as directory:
             with open(directory / FILE, "wb") as handle:
                 pickle.dump({"tfidf": self.tfidf, "classifier": self.classifier}, handle)
