@@ -43,12 +43,12 @@ model: setup
 run: model
 	@$(APP_PY) -m bot run
 
-test: model
+test: model lint
 	@$(APP_PY) -m pytest -ra $(PYTEST_ARGS)
 
-lint: setup
-	$(APP_VENV)/bin/ruff check bot actions tests scripts rasa_components
-	$(APP_VENV)/bin/mypy
+lint: $(APP_VENV)/.installed
+	@$(APP_VENV)/bin/ruff check bot actions tests scripts rasa_components
+	@$(APP_VENV)/bin/mypy
 
 knowledge-check: $(APP_VENV)/.installed
 	@$(APP_PY) -m bot knowledge check

@@ -59,7 +59,7 @@ def deliver(turn: Turn, dispatcher: CollectingDispatcher) -> list[EventType]:
     return [SlotSet(name, value) for name, value in turn.slots.items()]
 
 
-class FlowAction(Action):
+class FlowAction(Action):  # type: ignore[misc]  # rasa-sdk ships no type information
     """A Rasa action that runs one dialogue flow. Subclasses only name the action and the flow."""
 
     action_name: str = ""

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.dialogue import flows
-
 from actions.base import FlowAction
+from bot.dialogue import flows
 
 
 class ActionAnswerTopic(FlowAction):

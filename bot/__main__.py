@@ -72,9 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         handler=rasa_files
     )
     commands.add_parser("serve", help="run the gateway only").set_defaults(handler=serve)
-    commands.add_parser("run", help="run Rasa, the action server and the gateway").set_defaults(
-        handler=run
-    )
+    commands.add_parser("run", help="run Rasa, the action server and the gateway").set_defaults(handler=run)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

@@ -79,8 +79,7 @@ def load_catalog(project_dir: Path = PROJECT_DIR) -> Catalog:
             for tid, t in topics_file["topics"].items()
         }
         cities = {
-            cid: City(cid, c["name"], c["province"], c["region"])
-            for cid, c in cities_file["cities"].items()
+            cid: City(cid, c["name"], c["province"], c["region"]) for cid, c in cities_file["cities"].items()
         }
     except (KeyError, TypeError, AttributeError) as exc:
         raise ConfigurationError(f"topics.yml or cities.yml is malformed: {exc!r}") from exc

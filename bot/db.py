@@ -46,9 +46,7 @@ def async_url(url: str) -> str:
 
 def sync_url(url: str) -> str:
     parsed = make_url(url)
-    driver = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}.get(
-        parsed.drivername
-    )
+    driver = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}.get(parsed.drivername)
     return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
 
 

@@ -39,7 +39,9 @@ class LinguaDetector:
         from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
         wanted = [Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper())) for code in LANGUAGES]
-        self._detector = LanguageDetectorBuilder.from_languages(*wanted).with_preloaded_language_models().build()
+        self._detector = (
+            LanguageDetectorBuilder.from_languages(*wanted).with_preloaded_language_models().build()
+        )
 
     def guess(self, text: str) -> Guess | None:
         values = self._detector.compute_language_confidence_values(text)
@@ -114,9 +116,7 @@ class LanguagePolicy:
             folded = folded.replace(term, " ")
         return folded
 
-    def decide(
-        self, text: str, current: str | None, pinned: bool = False, prior: str | None = None
-    ) -> str:
+    def decide(self, text: str, current: str | None, pinned: bool = False, prior: str | None = None) -> str:
         """The language to answer ``text`` in.
 
         ``current``: the conversation's language so far; ``pinned``: the user chose it explicitly;

@@ -87,9 +87,18 @@ def services(settings: Settings, model: Path, extra_env: dict[str, str] | None =
     rasa = Service(
         "rasa",
         [
-            str(RASA_BIN), "run", "--model", str(model), "--endpoints", "endpoints.yml",
-            "--credentials", "credentials.yml", "--interface", "127.0.0.1",
-            "--port", str(settings.rasa_port),
+            str(RASA_BIN),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(settings.rasa_port),
         ],
         f"http://127.0.0.1:{settings.rasa_port}/",
         {**shared_env, "TF_CPP_MIN_LOG_LEVEL": "2"},
@@ -155,8 +164,10 @@ def ensure_model() -> Path:
 def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str] | None = None) -> Stack:
     """A whole assistant on ports nobody uses, with its own data folder (tests and benchmarks)."""
     settings = load_settings(
-        SPORTELLO_PORT=free_port(), SPORTELLO_RASA_PORT=free_port(),
-        SPORTELLO_ACTIONS_PORT=free_port(), SPORTELLO_DATA_DIR=data_dir,
+        SPORTELLO_PORT=free_port(),
+        SPORTELLO_RASA_PORT=free_port(),
+        SPORTELLO_ACTIONS_PORT=free_port(),
+        SPORTELLO_DATA_DIR=data_dir,
     )
     stack = Stack(settings, ensure_model(), log=log, extra_env=extra_env)
     try:

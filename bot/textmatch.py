@@ -47,6 +47,6 @@ def mentions(text: str, name: str) -> bool:
     span = len(name_words)
     for start in range(len(text_words) - span + 1):
         window = text_words[start : start + span]
-        if all(_word_matches(w, n) for w, n in zip(window, name_words)):
+        if all(_word_matches(w, n) for w, n in zip(window, name_words, strict=True)):
             return True
     return False

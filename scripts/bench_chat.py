@@ -52,8 +52,10 @@ def run(url: str, count: int) -> None:
     ]
     timings.sort()
     p95 = timings[max(int(len(timings) * 0.95) - 1, 0)]
-    print(f"{len(timings)} round trips: median {statistics.median(timings):.1f} ms, "
-          f"p95 {p95:.1f} ms, max {timings[-1]:.1f} ms")
+    print(
+        f"{len(timings)} round trips: median {statistics.median(timings):.1f} ms, "
+        f"p95 {p95:.1f} ms, max {timings[-1]:.1f} ms"
+    )
 
 
 def main() -> int:

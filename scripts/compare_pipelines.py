@@ -60,21 +60,48 @@ def split(workdir: Path) -> tuple[Path, Path, int, int]:
 
 
 def evaluate(config: Path, train: Path, test: Path, workdir: Path) -> dict[str, object]:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT), "TF_CPP_MIN_LOG_LEVEL": "3",
-           "RASA_TELEMETRY_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "RASA_TELEMETRY_ENABLED": "false",
+    }
     name = config.stem
     started = time.monotonic()
     subprocess.run(
-        [str(RASA / "rasa"), "train", "nlu", "--nlu", str(train), "--config", str(config),
-         "--out", str(workdir), "--fixed-model-name", name],
-        cwd=PROJECT, env=env, check=True, stdout=subprocess.DEVNULL,
+        [
+            str(RASA / "rasa"),
+            "train",
+            "nlu",
+            "--nlu",
+            str(train),
+            "--config",
+            str(config),
+            "--out",
+            str(workdir),
+            "--fixed-model-name",
+            name,
+        ],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     training_seconds = time.monotonic() - started
     predictions = workdir / f"{name}.jsonl"
     subprocess.run(
-        [str(RASA / "python"), str(PROJECT / "scripts" / "rasa_predict.py"),
-         str(workdir / f"{name}.tar.gz"), str(test), str(predictions)],
-        cwd=PROJECT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(RASA / "python"),
+            str(PROJECT / "scripts" / "rasa_predict.py"),
+            str(workdir / f"{name}.tar.gz"),
+            str(test),
+            str(predictions),
+        ],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     rows = [json.loads(line) for line in predictions.read_text("utf-8").splitlines()]
     per_language = {}
@@ -116,7 +143,8 @@ def main(configs: list[str]) -> int:
     for config, result in results.items():
         assert isinstance(result, dict)
         cells = "".join(f"{result['per_language'][code] * 100:6.1f}" for code in LANGUAGES)
-        print(f"{Path(config).stem:<30}{cells}{result['accuracy'] * 100:6.1f}{result['training_seconds']:8.0f}")
+        total = f"{result['accuracy'] * 100:6.1f}{result['training_seconds']:8.0f}"
+        print(f"{Path(config).stem:<30}{cells}{total}")
     out = PROJECT / "results" / "compare_pipelines.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"train": n_train, "test": n_test, "results": results}, indent=1))

@@ -52,9 +52,19 @@ def main() -> int:
     print(f"training {name} (the training data changed; this takes a few minutes) ...", flush=True)
     started = time.monotonic()
     command = [
-        str(PROJECT / ".venv-rasa" / "bin" / "rasa"), "train", "--data", "nlu", "data",
-        "--config", "config.yml", "--domain", "domain.yml", "--out", "models",
-        "--fixed-model-name", name,
+        str(PROJECT / ".venv-rasa" / "bin" / "rasa"),
+        "train",
+        "--data",
+        "nlu",
+        "data",
+        "--config",
+        "config.yml",
+        "--domain",
+        "domain.yml",
+        "--out",
+        "models",
+        "--fixed-model-name",
+        name,
     ]
     env = {**os.environ, "PYTHONPATH": str(PROJECT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     result = subprocess.run(command, cwd=PROJECT, env=env)

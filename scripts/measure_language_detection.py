@@ -59,18 +59,21 @@ def main() -> int:
         print("lang     raw  first   keep  switch")
         for language in LANGUAGES:
             row = table[language]
-            print(f"{language:<5}{row['raw']*100:6.1f}{row['first']*100:7.1f}{row['keep']*100:7.1f}{row['switch']*100:8.1f}")
-        mean = {k: sum(table[l][k] for l in LANGUAGES) / len(LANGUAGES) for k in ("raw", "first", "keep", "switch")}
-        print(f"mean {mean['raw']*100:6.1f}{mean['first']*100:7.1f}{mean['keep']*100:7.1f}{mean['switch']*100:8.1f}\n")
+            print(
+                f"{language:<5}" + "".join(f"{row[k] * 100:7.1f}" for k in ("raw", "first", "keep", "switch"))
+            )
+        keys = ("raw", "first", "keep", "switch")
+        mean = {k: sum(table[lang][k] for lang in LANGUAGES) / len(LANGUAGES) for k in keys}
+        print("mean " + "".join(f"{mean[k] * 100:7.1f}" for k in keys) + "\n")
     print("switch threshold sweep (messages of 20+ letters; mean over languages): keep / switch")
-    long_examples = {l: [t for t in ts if letter_count(t) >= 20] for l, ts in examples.items()}
+    long_examples = {lang: [t for t in ts if letter_count(t) >= 20] for lang, ts in examples.items()}
     for name, detector in (("lingua", LinguaDetector()), ("py3langid", LangidDetector())):
         cells = []
         for threshold in (0.5, 0.7, 0.8, 0.9, 0.95):
             table = measure(LanguagePolicy(detector, terms, switch_confidence=threshold), long_examples)
-            keep = sum(table[l]["keep"] for l in LANGUAGES) / len(LANGUAGES)
-            switch = sum(table[l]["switch"] for l in LANGUAGES) / len(LANGUAGES)
-            cells.append(f"{threshold}: {keep*100:.1f}/{switch*100:.1f}")
+            keep = sum(table[lang]["keep"] for lang in LANGUAGES) / len(LANGUAGES)
+            switch = sum(table[lang]["switch"] for lang in LANGUAGES) / len(LANGUAGES)
+            cells.append(f"{threshold}: {keep * 100:.1f}/{switch * 100:.1f}")
             results[f"{name}_long_{threshold}"] = table
         print(f"{name:<10}" + "   ".join(cells))
     out = PROJECT / "results" / "language_detection.json"

@@ -14,7 +14,8 @@ from rasa.core.agent import Agent
 
 async def main(model: str, test_path: str, out_path: str) -> None:
     agent = Agent.load(model)
-    rows = [json.loads(line) for line in open(test_path, encoding="utf-8")]
+    with open(test_path, encoding="utf-8") as test_file:
+        rows = [json.loads(line) for line in test_file]
     with open(out_path, "w", encoding="utf-8") as out:
         for row in rows:
             started = time.perf_counter()

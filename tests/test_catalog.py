@@ -35,7 +35,9 @@ def test_sixteen_cities_with_lower_case_italian_ids(catalog: Catalog) -> None:
 
 def test_urgent_topics(catalog: Catalog) -> None:
     assert {t.id for t in catalog.topics.values() if t.urgent} == {
-        "eviction", "emergency_shelter", "emergency_health"
+        "eviction",
+        "emergency_shelter",
+        "emergency_health",
     }
 
 

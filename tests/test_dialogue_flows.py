@@ -74,8 +74,12 @@ def test_unknown_city_is_asked_with_buttons_and_remembered(desk: Desk) -> None:
 
     chosen = flows.choose_city(
         desk,
-        TurnContext(language="en", intent="choose_city", entities={"city": "caserta"},
-                    slots={flows.PENDING: "residence_permit_renewal"}),
+        TurnContext(
+            language="en",
+            intent="choose_city",
+            entities={"city": "caserta"},
+            slots={flows.PENDING: "residence_permit_renewal"},
+        ),
     )
     assert chosen.city == "caserta"
     assert chosen.topic == "residence_permit_renewal"
@@ -90,7 +94,12 @@ def test_national_topic_needs_no_city(desk: Desk) -> None:
 
 @pytest.mark.parametrize(
     ("text", "city"),
-    [("I live in Caserta", "caserta"), ("я в Римі", "roma"), ("أنا في ميلانو", "milano"), ("sono a napoli", "napoli")],
+    [
+        ("I live in Caserta", "caserta"),
+        ("я в Римі", "roma"),
+        ("أنا في ميلانو", "milano"),
+        ("sono a napoli", "napoli"),
+    ],
 )
 def test_city_named_in_free_text(desk: Desk, text: str, city: str) -> None:
     turn = flows.choose_city(desk, TurnContext(language="en", intent="choose_city", text=text))
@@ -103,10 +112,12 @@ def test_city_not_recognised_offers_the_list(desk: Desk) -> None:
 
 
 def test_explicit_language_choice_answers_in_the_new_language(desk: Desk) -> None:
-    turn = flows.choose_language(desk, TurnContext(language="it", intent="choose_language", text="English please"))
+    ctx = TurnContext(language="it", intent="choose_language", text="English please")
+    turn = flows.choose_language(desk, ctx)
     assert turn.language == "en"
     assert turn.replies[0].text == desk.tr("en")._(
-        "OK, I will write in {language}. What is your question?", language="English")
+        "OK, I will write in {language}. What is your question?", language="English"
+    )
 
 
 def test_not_understood_says_so_and_offers_menu_and_person(desk: Desk) -> None:

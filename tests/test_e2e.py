@@ -86,7 +86,8 @@ def test_language_switch_is_pinned(port: int) -> None:
     assert status == 200 and body["language"] == "en"
     english = Translations()("en")
     assert body["replies"][0]["text"] == english._(
-        "OK, I will write in {language}. What is your question?", language="English")
+        "OK, I will write in {language}. What is your question?", language="English"
+    )
     status, body = chat(port, {**user, "text": "come faccio a trovare lavoro"})
     assert body["language"] == "en" and body["topic"] == "job_search"
 

@@ -26,9 +26,27 @@ def template_ids() -> set[str]:
 def test_template_matches_the_code(tmp_path: Path) -> None:
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_",
-         "-k", "t", "--no-location", "--omit-header", "--sort-output", "-o", str(fresh), "."],
-        cwd=PROJECT_DIR, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-k",
+            "t",
+            "--no-location",
+            "--omit-header",
+            "--sort-output",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
     )
     with fresh.open("rb") as handle:
         in_code = {str(m.id) for m in read_po(handle) if m.id}

@@ -31,15 +31,17 @@ def test_schema_error_names_file_and_line(tmp_path: Path, catalog: Catalog) -> N
     path = knowledge / "topics" / "tax_code.yml"
     text = path.read_text().replace("checked: 2026-11-24", "checked: yesterday")
     path.write_text(text)
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.startswith("checked:"))
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("checked:"))
     errors = check_knowledge(knowledge, catalog, TODAY).errors
     assert any(p.path == path and p.line == line and "checked" in p.message for p in errors)
 
 
 def test_message_over_700_characters_is_an_error(tmp_path: Path, catalog: Catalog) -> None:
     knowledge = copy_project_knowledge(tmp_path)
-    write(knowledge / "text" / "en" / "zz_long.yml",
-          "topics:\n  not_a_topic:\n    title: Long\n    answer:\n      - " + "x" * 701 + "\n")
+    write(
+        knowledge / "text" / "en" / "zz_long.yml",
+        "topics:\n  not_a_topic:\n    title: Long\n    answer:\n      - " + "x" * 701 + "\n",
+    )
     errors = check_knowledge(knowledge, catalog, TODAY).errors
     assert any(p.line == 5 and "700" in p.message for p in errors)
 
@@ -59,7 +61,7 @@ def test_urgent_topic_without_now_is_an_error(tmp_path: Path, catalog: Catalog) 
     housing = knowledge / "text" / "fr" / "housing.yml"
     lines = housing.read_text().splitlines(keepends=True)
     # drop the `now:` of the eviction topic (a one-line scalar in our files)
-    start = next(i for i, l in enumerate(lines) if l.strip() == "eviction:")
+    start = next(i for i, row in enumerate(lines) if row.strip() == "eviction:")
     now = next(i for i in range(start, len(lines)) if lines[i].strip().startswith("now:"))
     del lines[now]
     housing.write_text("".join(lines))

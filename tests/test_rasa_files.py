@@ -37,6 +37,10 @@ def test_each_language_has_its_own_folder_and_no_stray_intents(catalog: Catalog)
 def test_italian_office_words_appear_inside_other_languages() -> None:
     examples = read_examples(PROJECT_DIR / "nlu")
     for language in ("ar", "bn", "ur"):
-        mixed = [t for texts in examples[language].values() for t in texts
-                 if any(w in t.casefold() for w in ("permesso", "codice fiscale", "isee"))]
+        mixed = [
+            t
+            for texts in examples[language].values()
+            for t in texts
+            if any(w in t.casefold() for w in ("permesso", "codice fiscale", "isee"))
+        ]
         assert len(mixed) >= 10, language

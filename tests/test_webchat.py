@@ -9,9 +9,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.errors import InvalidMessage
 from bot.gateway.app import create_app
 from bot.gateway.webchat import parse_chat_request
-from bot.errors import InvalidMessage
 from bot.i18n import Translations
 from bot.settings import load_settings
 from tests.helpers.fake_rasa import echo_responder, fake_rasa_app
@@ -25,8 +25,9 @@ async def rasa(aiohttp_server: Any) -> tuple[TestServer, list[dict[str, Any]]]:
 
 
 def gateway_app(tmp_path: Path, rasa_url: str) -> web.Application:
-    settings = load_settings(SPORTELLO_RASA_URL=rasa_url, SPORTELLO_DATA_DIR=tmp_path,
-                             SPORTELLO_RASA_TIMEOUT=3)
+    settings = load_settings(
+        SPORTELLO_RASA_URL=rasa_url, SPORTELLO_DATA_DIR=tmp_path, SPORTELLO_RASA_TIMEOUT=3
+    )
     return create_app(settings)
 
 
@@ -52,7 +53,8 @@ async def test_chat_contract(client: TestClient, rasa: Any) -> None:
 
 async def test_language_and_city_from_the_request_are_remembered(client: TestClient, rasa: Any) -> None:
     await client.post("/api/chat", json={"user": "u2", "text": "hi", "language": "ar", "city": "caserta"})
-    response = await client.post("/api/chat", json={"user": "u2", "text": "I need help with my permit please"})
+    text = "I need help with my permit please"
+    response = await client.post("/api/chat", json={"user": "u2", "text": text})
     body = await response.json()
     assert body["language"] == "ar" and body["direction"] == "rtl"  # an explicit choice is pinned
     _, received = rasa
@@ -89,15 +91,17 @@ async def test_text_over_4000_characters_is_rejected(client: TestClient) -> None
     assert (await client.post("/api/chat", json={"user": "u", "text": "a" * 4000})).status == 200
 
 
-async def test_rasa_down_is_a_503_in_the_users_language(tmp_path: Path, aiohttp_client: Any,
-                                                        unused_tcp_port: int) -> None:
+async def test_rasa_down_is_a_503_in_the_users_language(
+    tmp_path: Path, aiohttp_client: Any, unused_tcp_port: int
+) -> None:
     client = await aiohttp_client(gateway_app(tmp_path, f"http://127.0.0.1:{unused_tcp_port}"))
     response = await client.post("/api/chat", json={"user": "u", "text": "كيف أجدد تصريح الإقامة"})
     assert response.status == 503
     body = await response.json()
     assert body["language"] == "ar"
     expected = Translations()("ar")._(
-        "Sorry, the assistant is not available right now. Please try again in a few minutes.")
+        "Sorry, the assistant is not available right now. Please try again in a few minutes."
+    )
     assert body["detail"] == expected
     assert (await client.get("/healthz")).status == 200  # the gateway keeps running
 

@@ -19,8 +19,8 @@ from bot.dialogue.desk import Desk
 from bot.dialogue.turn import Button, Reply, Turn, TurnContext, payload
 from bot.languages import LANGUAGES
 
-PENDING = "pending"            # slot: what to do once the user has told us their city
-AWAITING = "awaiting"          # slot: the yes/no question the bot last asked
+PENDING = "pending"  # slot: what to do once the user has told us their city
+AWAITING = "awaiting"  # slot: the yes/no question the bot last asked
 MISSES = "not_understood_count"  # slot: not-understood messages in a row
 
 
@@ -124,8 +124,9 @@ def choose_language(desk: Desk, ctx: TurnContext) -> Turn:
         tr = desk.tr(ctx.language)
         return Turn([Reply(tr._("Choose your language:"), language_buttons(desk))])
     tr = desk.tr(code)
-    text = tr._("OK, I will write in {language}. What is your question?",
-                language=desk.language_names.names[code])
+    text = tr._(
+        "OK, I will write in {language}. What is your question?", language=desk.language_names.names[code]
+    )
     return Turn([Reply(text, category_buttons(desk, code))], language=code)
 
 
@@ -133,16 +134,20 @@ def not_understood(desk: Desk, ctx: TurnContext) -> Turn:
     """Below the confidence threshold: say so, never guess; offer the menu and a person."""
     tr = desk.tr(ctx.language)
     misses = int(ctx.slots.get(MISSES) or 0) + 1
-    text = tr._("Sorry, I did not understand. Choose a topic, write your question in other words, "
-                "or talk to a person.")
+    text = tr._(
+        "Sorry, I did not understand. Choose a topic, write your question in other words, "
+        "or talk to a person."
+    )
     buttons = (*category_buttons(desk, ctx.language), person_button(tr))
     return Turn([Reply(text, buttons)], slots={MISSES: misses, AWAITING: "human"})
 
 
 def out_of_scope(desk: Desk, ctx: TurnContext) -> Turn:
     tr = desk.tr(ctx.language)
-    text = tr._("I can only help with life in Italy: documents, home, benefits, health, work, "
-                "school and legal help. Choose a topic:")
+    text = tr._(
+        "I can only help with life in Italy: documents, home, benefits, health, work, "
+        "school and legal help. Choose a topic:"
+    )
     return Turn([Reply(text, category_buttons(desk, ctx.language))], slots={MISSES: 0})
 
 
@@ -172,5 +177,6 @@ def affirm(desk: Desk, ctx: TurnContext) -> Turn:
 
 def deny(desk: Desk, ctx: TurnContext) -> Turn:
     tr = desk.tr(ctx.language)
-    return Turn([Reply(tr._("OK. What else can I help you with?"), (menu_button(tr),))],
-                slots={AWAITING: None})
+    return Turn(
+        [Reply(tr._("OK. What else can I help you with?"), (menu_button(tr),))], slots={AWAITING: None}
+    )

@@ -23,7 +23,7 @@ class InboundMessage:
     channel: str
     user: str
     text: str
-    language: str | None = None     # an explicit choice (a language button, the web page's selector)
+    language: str | None = None  # an explicit choice (a language button, the web page's selector)
     city: str | None = None
     language_hint: str | None = None  # e.g. Telegram's language_code: used only when text says too little
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 from bot.errors import EngineUnavailable, InvalidMessage
 from bot.i18n import Translations
@@ -19,9 +20,9 @@ def engine_unavailable_message(translations: Translations, language: str) -> str
     return tr._("Sorry, the assistant is not available right now. Please try again in a few minutes.")
 
 
-def error_middleware(translations: Translations) -> web.typing.Middleware:  # type: ignore[name-defined]
+def error_middleware(translations: Translations) -> Middleware:
     @web.middleware
-    async def middleware(request: web.Request, handler: web.typing.Handler) -> web.StreamResponse:  # type: ignore[name-defined]
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             return await handler(request)
         except InvalidMessage as exc:

@@ -90,10 +90,12 @@ class KnowledgeReader:
     def files(self) -> list[Path]:
         d = self.directory
         return sorted(
-            [d / "office_types.yml"]
-            + list((d / "topics").glob("*.yml"))
-            + list((d / "text").glob("*/*.yml"))
-            + list((d / "cities").glob("*.yml"))
+            [
+                d / "office_types.yml",
+                *(d / "topics").glob("*.yml"),
+                *(d / "text").glob("*/*.yml"),
+                *(d / "cities").glob("*.yml"),
+            ]
         )
 
     def signature(self) -> tuple[tuple[str, int, int], ...]:

@@ -35,8 +35,12 @@ class KnowledgeStore:
         kb, problems = self._reader.read()
         for problem in problems:
             log.warning("knowledge: %s", problem)
-        log.info("knowledge loaded: %d topics, %d languages, %d cities",
-                 len(kb.facts), len(kb.texts), len(kb.cities))
+        log.info(
+            "knowledge loaded: %d topics, %d languages, %d cities",
+            len(kb.facts),
+            len(kb.texts),
+            len(kb.cities),
+        )
         return kb
 
     def current(self) -> KnowledgeBase:

@@ -14,11 +14,20 @@ def echo_responder(body: dict[str, Any]) -> list[dict[str, Any]]:
     """Answers like our actions do: a text with a button, then the control message."""
     metadata = body.get("metadata") or {}
     return [
-        {"recipient_id": body["sender"], "text": f"echo:{body['message']}",
-         "buttons": [{"title": "Menu", "payload": "/menu"}]},
-        {"recipient_id": body["sender"],
-         "custom": {"sportello": {"topic": "tax_code" if "codice" in body["message"] else None,
-                                  "city": metadata.get("city")}}},
+        {
+            "recipient_id": body["sender"],
+            "text": f"echo:{body['message']}",
+            "buttons": [{"title": "Menu", "payload": "/menu"}],
+        },
+        {
+            "recipient_id": body["sender"],
+            "custom": {
+                "sportello": {
+                    "topic": "tax_code" if "codice" in body["message"] else None,
+                    "city": metadata.get("city"),
+                }
+            },
+        },
     ]
 
 

@@ -19,7 +19,8 @@ def start_stack(data_dir: Path, log: IO[bytes], knowledge_dir: Path | None = Non
 def chat(port: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """POST /api/chat with the standard library (the tests' client is as plain as a browser)."""
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/chat", data=json.dumps(body).encode(),
+        f"http://127.0.0.1:{port}/api/chat",
+        data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
     )
     try:
