@@ -93,7 +93,7 @@ def test_language_switch_is_pinned(port: int) -> None:
 
 
 def test_not_sure_does_not_guess(port: int) -> None:
-    status, body = chat(port, {"user": "e2e-fallback", "text": "qwzx plork brumf", "language": "ro"})
+    status, body = chat(port, {"user": "e2e-fallback", "text": "asdkjh qwe", "language": "ro"})
     assert status == 200
     assert body["topic"] is None
     payloads = [b["payload"] for r in body["replies"] for b in r["buttons"]]
