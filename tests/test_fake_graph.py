@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from tests.helpers.fake_graph import (
     DOC_SENDER,
+    FIXTURE_SOURCES,
     FIXTURES_DIR,
     SIGNATURE_HEADER,
     FakeGraph,
@@ -139,6 +140,7 @@ async def test_text_is_accepted_with_the_documented_response(send: Post, graph: 
     assert graph.sent == [text("Ciao! Come posso aiutarti?", to="+39 333 123 4567")]
     sent = only_status(graph.pop_status_webhooks()[0])
     assert sent["id"] == answer["messages"][0]["id"] and sent["status"] == "sent"
+    assert sent["recipient_id"] == USER
     assert sent["pricing"] == pricing(billable=False, category="service")
 
 
@@ -382,8 +384,8 @@ BUILT: dict[str, Callable[[], Json]] = {
 }
 
 
-def test_every_saved_fixture_has_a_builder() -> None:
-    assert {path.stem for path in FIXTURES_DIR.glob("*.json")} == set(BUILT)
+def test_every_saved_fixture_has_a_builder_and_a_source() -> None:
+    assert {path.stem for path in FIXTURES_DIR.glob("*.json")} == set(BUILT) == set(FIXTURE_SOURCES)
 
 
 @pytest.mark.parametrize("name", sorted(BUILT))

@@ -560,7 +560,7 @@ class FakeGraph:
 
     def outcome(self, wamid: str, recipient: str, is_template: bool) -> Json:
         """The first status webhook for an accepted message: ``sent``, or ``failed`` with 131047."""
-        where: Json = {"recipient": recipient, "at": self.now(), "business": self.business}
+        where: Json = {"recipient": recipient_key(recipient), "at": self.now(), "business": self.business}
         if is_template or self.window_open(recipient):
             price = pricing(billable=is_template, category="utility" if is_template else "service")
             return status_update(wamid, "sent", price=price, **where)
@@ -796,6 +796,27 @@ def status_update(
     if errors is not None:
         item["errors"] = errors
     return webhook({"statuses": [item]}, business)
+
+
+_REF = f"{META_DOCS}/webhooks/reference/messages"
+
+# Where each saved fixture's shape comes from. text/button_reply/list_reply reuse the example
+# values printed on those pages; the others follow the documented syntax with Sportello-like values.
+FIXTURE_SOURCES: dict[str, str] = {
+    "text": _REF,
+    "button_reply": f"{_REF}/interactive",
+    "list_reply": f"{_REF}/interactive",
+    "audio_voice": f"{_REF}/audio",
+    "image": f"{_REF}/image",
+    "location": f"{_REF}/location",
+    "contacts": f"{_REF}/contacts",
+    "status_sent": f"{_REF}/status",
+    "status_delivered": f"{_REF}/status",
+    "status_read": f"{_REF}/status",
+    "status_failed_131047": f"{_REF}/status + {META_DOCS}/support/error-codes",
+    "text_with_bsuid": f"{META_DOCS}/business-scoped-user-ids",
+    "text_phone_withheld": f"{META_DOCS}/business-scoped-user-ids",
+}
 
 
 def load_fixture(name: str) -> Json:
