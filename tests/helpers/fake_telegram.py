@@ -9,7 +9,7 @@ Usage::
 
     tg = FakeTelegram()
     server = await aiohttp_server(fake_telegram_app(tg))
-    url = str(server.make_url(""))
+    url = str(server.make_url("")).rstrip("/")
     bot = Bot(tg.token, base_url=f"{url}/bot", base_file_url=f"{url}/file/bot")
     tg.enqueue(tg.text_message("Ciao, mi serve aiuto", user=TelegramUser(42, "Amina", language_code="it")))
 
@@ -381,6 +381,7 @@ class FakeTelegram:
         return self._poll_ticket
 
     def is_current_poll(self, ticket: int) -> bool:
+        """False once a newer getUpdates has started."""
         return ticket == self._poll_ticket
 
     # ----- messages the bot sends -----------------------------------------------------------------
@@ -429,6 +430,7 @@ class FakeTelegram:
         return query_id in self._issued_queries
 
     def stored_message(self, chat_id: ChatId, message_id: int) -> Json | None:
+        """The live copy handlers edit in place (message() hands out copies)."""
         return self._messages.get((chat_id, message_id))
 
     def public_bot_user(self) -> Json:
@@ -438,9 +440,11 @@ class FakeTelegram:
     # ----- files ----------------------------------------------------------------------------------
 
     def file(self, file_id: str) -> StoredFile | None:
+        """A file a built update referred to."""
         return self._files.get(file_id)
 
     def file_by_path(self, file_path: str) -> StoredFile | None:
+        """Resolve a download URL's path to the stored bytes."""
         return next((stored for stored in self._files.values() if stored.file_path == file_path), None)
 
     # ----- building incoming updates (exact Bot API field names) ----------------------------------
@@ -568,7 +572,7 @@ class FakeTelegram:
     def _new_message(self, chat: Json, sender: Json, content: Json) -> Json:
         """Private chats number messages per chat, shared by both sides, as Telegram does."""
         self._last_message_id[chat["id"]] += 1
-        message = {
+        message: Json = {
             "message_id": self._last_message_id[chat["id"]],
             "from": sender,
             "chat": chat,
@@ -579,7 +583,7 @@ class FakeTelegram:
         return message
 
     def _update(self, kind: str, payload: Json) -> Json:
-        update = {"update_id": self._next_update_id, kind: payload}
+        update: Json = {"update_id": self._next_update_id, kind: payload}
         self._next_update_id += 1
         return update
 
@@ -660,6 +664,7 @@ def update_type(update: Json) -> str:
 
 
 def file_fields(stored: StoredFile) -> Json:
+    """The fields every file object (Voice, PhotoSize, Document, Sticker) shares."""
     return {
         "file_id": stored.file_id,
         "file_unique_id": stored.file_unique_id,
@@ -668,6 +673,7 @@ def file_fields(stored: StoredFile) -> Json:
 
 
 def with_caption(content: Json, caption: str | None) -> Json:
+    """Media messages carry an optional caption; Telegram omits it when absent."""
     return {**content, "caption": caption} if caption else content
 
 
@@ -708,6 +714,7 @@ def decode_param(name: str, value: Any) -> Any:
 
 
 def optional_int(params: Params, name: str, default: int) -> int:
+    """An integer parameter that may be absent; garbage is a 400, not a crash of the fake."""
     value = params.get(name, default)
     try:
         return int(value)
@@ -729,6 +736,7 @@ def check_reply_markup(markup: Any) -> None:
 
 
 def check_inline_button(button: Any) -> None:
+    """One button: a text, exactly the kind of action Telegram knows, and short callback_data."""
     if not isinstance(button, dict) or not isinstance(button.get("text"), str):
         raise bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
     if not INLINE_BUTTON_ACTIONS.intersection(button):
@@ -779,6 +787,7 @@ def check_commands(commands: Any) -> list[Json]:
 
 
 async def get_me(tg: FakeTelegram, params: Params) -> Any:
+    """PTB calls this in Bot.initialize(); the id is the token's numeric prefix, as on Telegram."""
     return {
         **tg.public_bot_user(),
         "can_join_groups": True,
@@ -790,6 +799,7 @@ async def get_me(tg: FakeTelegram, params: Params) -> Any:
 
 
 async def set_webhook(tg: FakeTelegram, params: Params) -> Any:
+    """An empty url removes the webhook; the secret is echoed in a header on every delivery."""
     url = str(params.get("url") or "")
     if not url:
         return await delete_webhook(tg, params)
@@ -810,6 +820,7 @@ async def set_webhook(tg: FakeTelegram, params: Params) -> Any:
 
 
 async def delete_webhook(tg: FakeTelegram, params: Params) -> Any:
+    """Back to getUpdates; optionally forgetting what is queued."""
     if params.get("drop_pending_updates"):
         tg.drop_pending()
     existed, tg.webhook = tg.webhook is not None, None
@@ -817,6 +828,7 @@ async def delete_webhook(tg: FakeTelegram, params: Params) -> Any:
 
 
 async def get_webhook_info(tg: FakeTelegram, params: Params) -> Any:
+    """WebhookInfo; optional fields only appear once they have a value."""
     hook = tg.webhook
     info: Json = {
         "url": hook.url if hook else "",
@@ -859,6 +871,7 @@ async def get_updates(tg: FakeTelegram, params: Params) -> Any:
 
 
 async def send_message(tg: FakeTelegram, params: Params) -> Any:
+    """Validate like Telegram (chat, empty/long text, keyboard), then store and return the Message."""
     chat_id = tg.resolve_chat(params.get("chat_id"))
     text = params.get("text")
     if not isinstance(text, str) or not text.strip():
@@ -901,6 +914,7 @@ async def answer_callback_query(tg: FakeTelegram, params: Params) -> Any:
 
 
 async def set_my_commands(tg: FakeTelegram, params: Params) -> Any:
+    """The command menu is kept per scope and language, so localized menus can be asserted."""
     commands = check_commands(params.get("commands"))
     tg.commands[commands_key(params)] = commands
     return True
@@ -912,6 +926,7 @@ async def get_my_commands(tg: FakeTelegram, params: Params) -> Any:
 
 
 async def delete_my_commands(tg: FakeTelegram, params: Params) -> Any:
+    """Remove the menu of one scope and language."""
     tg.commands.pop(commands_key(params), None)
     return True
 
@@ -940,6 +955,7 @@ async def edit_message_reply_markup(tg: FakeTelegram, params: Params) -> Any:
 
 
 async def send_chat_action(tg: FakeTelegram, params: Params) -> Any:
+    """The 'typing…' indicator; recorded per chat since it is invisible otherwise."""
     chat_id = tg.resolve_chat(params.get("chat_id"))
     action = params.get("action")
     if action not in CHAT_ACTIONS:
@@ -951,6 +967,7 @@ async def send_chat_action(tg: FakeTelegram, params: Params) -> Any:
 
 
 async def get_file(tg: FakeTelegram, params: Params) -> Any:
+    """Resolve a file_id from a built update to the path served under /file/bot<token>/."""
     stored = tg.file(str(params.get("file_id") or ""))
     if stored is None:
         raise bad_request("invalid file_id")
@@ -1023,6 +1040,7 @@ def check_token(state: FakeTelegram, token: str) -> None:
 
 
 def ok_response(answer: Any) -> web.Response:
+    """The success envelope, with a description when the method gives one."""
     reply = answer if isinstance(answer, Reply) else Reply(answer)
     body: Json = {"ok": True, "result": reply.result}
     if reply.description is not None:
@@ -1039,6 +1057,7 @@ async def read_params(request: web.Request) -> Params:
 
 
 async def read_body(request: web.Request) -> Params:
+    """Telegram accepts JSON, urlencoded and multipart bodies alike."""
     if request.content_type == "application/json":
         try:
             body = await request.json()
