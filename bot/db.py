@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Boolean, DateTime, String, func
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -68,3 +68,44 @@ def migrate(url: str) -> None:
 def create_engine(url: str) -> AsyncEngine:
     ensure_sqlite_folder(url)
     return create_async_engine(async_url(url))
+
+
+class InboxRow(Base):
+    """Every inbound update, written before the webhook answers 200: nothing acknowledged is lost."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "platform_id", name="uq_inbox_channel_platform_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    platform_id: Mapped[str] = mapped_column(String(200))
+    user_key: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text, default="")  # emptied once processed (privacy)
+    language_hint: Mapped[str | None] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxRow(Base):
+    """A reply waiting to be sent, sent, held (WhatsApp window closed) or finally failed (with why)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    user_key: Mapped[str] = mapped_column(String(200), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(10), default="reply")  # reply | template
+    text: Mapped[str] = mapped_column(Text)
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    platform_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

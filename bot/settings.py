@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.catalog import PROJECT_DIR
@@ -30,6 +30,24 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(4000, alias="SPORTELLO_MAX_TEXT_CHARS", gt=0)
     project_dir: Path = Field(PROJECT_DIR, alias="SPORTELLO_PROJECT_DIR")
 
+    # Telegram: enabled when the token is set. No webhook URL: long polling (a laptop).
+    telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_url: str = Field("", alias="TELEGRAM_WEBHOOK_URL")
+    telegram_secret_token: str = Field("", alias="TELEGRAM_SECRET_TOKEN")
+    telegram_api_base_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
+    # WhatsApp Cloud API: enabled when the access token and phone number id are set.
+    whatsapp_access_token: str = Field("", alias="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_phone_number_id: str = Field("", alias="WHATSAPP_PHONE_NUMBER_ID")
+    whatsapp_app_secret: str = Field("", alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: str = Field("", alias="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_api_base_url: str = Field("https://graph.facebook.com/v21.0", alias="WHATSAPP_API_BASE_URL")
+    # The approved template sent outside the 24-hour window: name, and its language code per language.
+    whatsapp_template_name: str = Field("sportello_reply_waiting", alias="WHATSAPP_TEMPLATE_NAME")
+    whatsapp_template_languages: str = Field(
+        "it=it,en=en,fr=fr,ar=ar,es=es,uk=uk,ru=ru,ro=ro,sq=sq,bn=bn,ur=ur,zh=zh_CN",
+        alias="WHATSAPP_TEMPLATE_LANGUAGES",
+    )
+
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:
@@ -45,6 +63,31 @@ class Settings(BaseSettings):
             if value is not None and value != "" and field.alias:
                 env[field.alias] = str(value)
         return env
+
+    @model_validator(mode="after")
+    def _channels_complete(self) -> Settings:
+        if self.whatsapp_access_token and not (
+            self.whatsapp_phone_number_id and self.whatsapp_app_secret and self.whatsapp_verify_token
+        ):
+            raise ValueError(
+                "WHATSAPP_ACCESS_TOKEN is set: WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and "
+                "WHATSAPP_VERIFY_TOKEN are needed too"
+            )
+        if self.telegram_webhook_url and not self.telegram_secret_token:
+            raise ValueError("TELEGRAM_WEBHOOK_URL is set: TELEGRAM_SECRET_TOKEN is needed too")
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_access_token)
+
+    def whatsapp_template_language(self, language: str) -> str:
+        pairs = dict(p.split("=", 1) for p in self.whatsapp_template_languages.split(",") if "=" in p)
+        return pairs.get(language, pairs.get("en", "en"))
 
     @property
     def engine_url(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -13,15 +14,32 @@ import jinja2
 from aiohttp import web
 
 from bot.catalog import load_catalog
+from bot.channels.base import OutboundChannel
+from bot.channels.telegram import TelegramChannel
+from bot.channels.whatsapp import WhatsAppChannel
 from bot.db import create_engine, migrate
 from bot.detection import make_policy
-from bot.gateway import webchat
+from bot.gateway import webchat, webhooks
 from bot.gateway.conversation import Conversations
 from bot.gateway.engine import Engine, RasaEngine
 from bot.gateway.errors import error_middleware
-from bot.gateway.keys import CONVERSATIONS, DATABASE, HTTP, SETTINGS, TRANSLATIONS
+from bot.gateway.keys import (
+    CONVERSATIONS,
+    DATABASE,
+    HTTP,
+    MAILBOX,
+    ROUTER,
+    SENDER,
+    SETTINGS,
+    TELEGRAM,
+    TRANSLATIONS,
+)
+from bot.gateway.webhooks import accept_telegram_update
 from bot.i18n import Translations
+from bot.mailbox import Mailbox
+from bot.outbox import Sender
 from bot.profiles import ProfileStore, SqlProfileStore
+from bot.router import Router
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +70,59 @@ async def conversations_context(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def channels_context(app: web.Application) -> AsyncIterator[None]:
+    """The inbox/outbox and every channel whose settings are present."""
+    settings = app[SETTINGS]
+    mailbox = Mailbox(app[DATABASE])
+    app[MAILBOX] = mailbox
+    channels: dict[str, OutboundChannel] = {}
+    if settings.telegram_enabled:
+        telegram = TelegramChannel.create(
+            settings.telegram_bot_token, settings.telegram_api_base_url, app[TRANSLATIONS]
+        )
+        await telegram.start(settings.telegram_webhook_url, settings.telegram_secret_token)
+        app[TELEGRAM] = telegram
+        channels[telegram.name] = telegram
+    if settings.whatsapp_enabled:
+        channels["whatsapp"] = WhatsAppChannel(
+            app[HTTP],
+            settings.whatsapp_api_base_url,
+            settings.whatsapp_phone_number_id,
+            settings.whatsapp_access_token,
+            app[TRANSLATIONS],
+            mailbox.last_inbound_at,
+            settings.whatsapp_template_name,
+            settings.whatsapp_template_language,
+        )
+    mode = "webhook" if settings.telegram_webhook_url else "polling"
+    log.info(
+        "channels on: webchat%s%s",
+        f", telegram ({mode})" if settings.telegram_enabled else "",
+        ", whatsapp" if settings.whatsapp_enabled else "",
+    )
+    sender = Sender(mailbox, channels)
+    app[SENDER] = sender
+    app[ROUTER] = Router(mailbox, app[CONVERSATIONS], app[TRANSLATIONS], sender.wake)
+    yield
+    if settings.telegram_enabled:
+        await app[TELEGRAM].stop()
+
+
+async def workers_context(app: web.Application) -> AsyncIterator[None]:
+    """The router, the sender and (without a webhook URL) Telegram polling, as background tasks."""
+    settings = app[SETTINGS]
+    tasks = [asyncio.create_task(app[ROUTER].run()), asyncio.create_task(app[SENDER].run())]
+    if settings.telegram_enabled and not settings.telegram_webhook_url:
+        telegram = app[TELEGRAM]
+        tasks.append(asyncio.create_task(telegram.poll(partial(accept_telegram_update, app, telegram))))
+    yield
+    for task in tasks:
+        task.cancel()
+    await app[ROUTER].stop()
+    await app[SENDER].stop()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
@@ -66,8 +137,11 @@ def create_app(settings: Settings) -> web.Application:
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     )
-    app.cleanup_ctx.extend([database_context, http_context, conversations_context])
+    app.cleanup_ctx.extend(
+        [database_context, http_context, conversations_context, channels_context, workers_context]
+    )
     webchat.add_routes(app)
+    webhooks.add_routes(app, settings.telegram_enabled, settings.whatsapp_enabled)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static", HERE / "static")
     return app

@@ -10,30 +10,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.catalog import Catalog
+from bot.channels.base import InboundMessage
 from bot.detection import LanguagePolicy
 from bot.dialogue.turn import CONTROL_KEY, Button, Reply
 from bot.errors import InvalidMessage
 from bot.gateway.engine import Engine
 from bot.languages import LANGUAGES
 from bot.profiles import Profile, ProfileStore
-
-
-@dataclass(frozen=True)
-class InboundMessage:
-    channel: str
-    user: str
-    text: str
-    language: str | None = None  # an explicit choice (a language button, the web page's selector)
-    city: str | None = None
-    language_hint: str | None = None  # e.g. Telegram's language_code: used only when text says too little
-
-    @property
-    def user_key(self) -> str:
-        return f"{self.channel}:{self.user}"
-
-    @property
-    def is_payload(self) -> bool:
-        return self.text.startswith("/")
 
 
 @dataclass

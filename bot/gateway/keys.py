@@ -5,8 +5,12 @@ from __future__ import annotations
 from aiohttp import ClientSession, web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.telegram import TelegramChannel
 from bot.gateway.conversation import Conversations
 from bot.i18n import Translations
+from bot.mailbox import Mailbox
+from bot.outbox import Sender
+from bot.router import Router
 from bot.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -14,3 +18,7 @@ TRANSLATIONS = web.AppKey("translations", Translations)
 HTTP = web.AppKey("http", ClientSession)
 DATABASE = web.AppKey("database", AsyncEngine)
 CONVERSATIONS = web.AppKey("conversations", Conversations)
+MAILBOX = web.AppKey("mailbox", Mailbox)
+ROUTER = web.AppKey("router", Router)
+SENDER = web.AppKey("sender", Sender)
+TELEGRAM = web.AppKey("telegram", TelegramChannel)

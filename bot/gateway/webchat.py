@@ -8,9 +8,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot.channels.base import InboundMessage
 from bot.dialogue.turn import Reply
 from bot.errors import InvalidMessage
-from bot.gateway.conversation import ChatResult, InboundMessage
+from bot.gateway.conversation import ChatResult
 from bot.gateway.errors import LANGUAGE_KEY
 from bot.gateway.keys import CONVERSATIONS, SETTINGS, TRANSLATIONS
 from bot.languages import LANGUAGES, default_language_names, direction
