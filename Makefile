@@ -11,7 +11,7 @@ APP_PY := $(APP_VENV)/bin/python
 RASA := $(RASA_VENV)/bin/rasa
 PYTHON310 = $(shell scripts/find-python310)
 
-.PHONY: help run test lint model setup knowledge-check rasa-files compare-pipelines clean
+.PHONY: help run test lint model setup knowledge-check rasa-files compare-pipelines locales clean
 
 help:
 	@echo "make run    start Rasa, the action server and the gateway (http://127.0.0.1:8080/)"
@@ -55,6 +55,12 @@ knowledge-check: $(APP_VENV)/.installed
 
 rasa-files: $(APP_VENV)/.installed
 	@$(APP_PY) -m bot rasa-files
+
+# After changing interface strings in the code: refresh the template and every catalog, then translate.
+locales: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/pybabel extract -F babel.cfg -k _ -k t --no-location --omit-header --sort-output \
+		-o locales/messages.pot .
+	$(APP_VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 compare-pipelines: setup
 	@$(APP_PY) scripts/compare_pipelines.py
