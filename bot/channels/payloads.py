@@ -18,12 +18,12 @@ _PAYLOAD = re.compile(r"^/(?P<intent>\w+)(?P<entities>\{.*\})?$")
 
 
 def encode(rasa_payload: str) -> str:
-    """The short id of a Rasa payload (``/tax_code`` -> ``t:tax_code``)."""
+    """The short id of a Rasa payload (``/tax_code`` -> ``i:tax_code``)."""
     match = _PAYLOAD.match(rasa_payload)
     if not match:
         raise ValueError(f"not a Rasa payload: {rasa_payload!r}")
     intent, entities = match["intent"], json.loads(match["entities"] or "{}")
-    if intent in _ENTITY and entities:
+    if intent in _ENTITY and set(entities) == {_ENTITY[intent][1]}:
         prefix, entity = _ENTITY[intent]
         short = f"{prefix}:{entities[entity]}"
     elif not entities:
