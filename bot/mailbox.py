@@ -23,7 +23,8 @@ def utcnow() -> datetime:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything here is UTC."""
+    """SQLite hands back naive datetimes; everything here is UTC (and is stored as UTC: SQLite keeps the
+    wall-clock time of an aware datetime and drops its offset)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -64,7 +65,7 @@ class Mailbox:
             kind=message.kind.value,
             text=message.text,
             language_hint=message.language_hint,
-            received_at=message.received_at or utcnow(),
+            received_at=as_utc(message.received_at or utcnow()).astimezone(timezone.utc),
             status="pending",
             attempts=0,
         )

@@ -7,6 +7,7 @@ Why not pywa: we need only a few endpoints, and our own inbox/outbox already own
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -199,8 +200,10 @@ class WhatsAppChannel:
         last_inbound: LastInbound,
         template_name: str,
         template_language: Callable[[str], str],
+        timeout: float = 20.0,
     ) -> None:
         self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._url = f"{base_url.rstrip('/')}/{phone_number_id}/messages"
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self.translations = translations
@@ -229,11 +232,12 @@ class WhatsAppChannel:
         request = {"messaging_product": "whatsapp", "recipient_type": "individual", **address, **body}
         try:
             async with self._session.post(
-                self._url, json=request, headers=self._headers, timeout=aiohttp.ClientTimeout(total=20)
+                self._url, json=request, headers=self._headers, timeout=self._timeout
             ) as response:
                 answer = await response.json(content_type=None)
                 status = response.status
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        # asyncio.TimeoutError: on Python 3.10 it is not the builtin TimeoutError aiohttp's timeout raises
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise RetryLater(10, f"whatsapp unreachable: {type(exc).__name__}") from exc
         if status == 200:
             return str(answer["messages"][0]["id"])
