@@ -73,11 +73,12 @@ class Mailbox:
             async with self._sessions.begin() as session:
                 session.add(row)
                 # the user wrote: the WhatsApp window is open again, held replies may go
-                await session.execute(
-                    update(OutboxRow)
-                    .where(OutboxRow.user_key == message.user_key, OutboxRow.status == "held")
-                    .values(status="pending", next_attempt_at=utcnow())
-                )
+                if message.channel == "whatsapp":
+                    await session.execute(
+                        update(OutboxRow)
+                        .where(OutboxRow.user_key == message.user_key, OutboxRow.status == "held")
+                        .values(status="pending", next_attempt_at=utcnow())
+                    )
         except IntegrityError:
             return False
         return True
@@ -220,7 +221,20 @@ class Mailbox:
             if row is None or row.kind != "reply":
                 return
             row.status = "held"
-            session.add(_outbox_row(row.channel, row.user_key, row.language, Reply(""), utcnow(), "template"))
+            # a long answer is several messages, each failed by its own webhook: one template is enough
+            waiting = await session.execute(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.user_key == row.user_key,
+                    OutboxRow.kind == "template",
+                    OutboxRow.status == "pending",
+                )
+                .limit(1)
+            )
+            if waiting.first() is None:
+                session.add(
+                    _outbox_row(row.channel, row.user_key, row.language, Reply(""), utcnow(), "template")
+                )
 
     async def outbox_rows(self, user_key: str) -> list[OutboxRow]:
         query = select(OutboxRow).where(OutboxRow.user_key == user_key).order_by(OutboxRow.id)

@@ -236,7 +236,7 @@ class WhatsAppChannel:
             ) as response:
                 answer = await response.json(content_type=None)
                 status = response.status
-        # asyncio.TimeoutError: on Python 3.10 it is not the builtin TimeoutError aiohttp's timeout raises
+        # aiohttp's timeout raises asyncio.TimeoutError: not the builtin TimeoutError before Python 3.11
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise RetryLater(10, f"whatsapp unreachable: {type(exc).__name__}") from exc
         if status == 200:
