@@ -141,7 +141,8 @@ def create_app(settings: Settings) -> web.Application:
         [database_context, http_context, conversations_context, channels_context, workers_context]
     )
     webchat.add_routes(app)
-    webhooks.add_routes(app, settings.telegram_enabled, settings.whatsapp_enabled)
+    telegram_webhook = settings.telegram_enabled and bool(settings.telegram_webhook_url)
+    webhooks.add_routes(app, telegram_webhook, settings.whatsapp_enabled)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static", HERE / "static")
     return app
