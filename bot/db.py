@@ -116,6 +116,7 @@ class OutboxRow(Base):
     buttons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)  # of a reply needing several messages
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     platform_message_id: Mapped[str | None] = mapped_column(String(200), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(20))

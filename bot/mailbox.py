@@ -45,6 +45,7 @@ class Outbound:
     reply: Reply
     attempts: int
     next_attempt_at: datetime
+    parts_sent: int = 0
 
     @property
     def user(self) -> str:
@@ -172,6 +173,10 @@ class Mailbox:
             error=None,
         )
 
+    async def part_sent(self, outbound_id: int, parts_sent: int, platform_message_id: str) -> None:
+        """One message of a multi-message reply went out: a retry starts after it."""
+        await self._update(outbound_id, parts_sent=parts_sent, platform_message_id=platform_message_id)
+
     async def retry(self, outbound_id: int, delay: float, error: str) -> None:
         await self._update(
             outbound_id,
@@ -274,4 +279,5 @@ def _outbound(row: OutboxRow) -> Outbound:
         reply,
         row.attempts,
         as_utc(row.next_attempt_at),
+        row.parts_sent or 0,
     )

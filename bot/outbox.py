@@ -85,7 +85,7 @@ class Sender:
             if outbound.kind == "template":
                 message_id = await channel.send_template(outbound.user, outbound.language)
             else:
-                message_id = await channel.send(outbound.user, outbound.reply, outbound.language)
+                message_id = await self._send_parts(channel, outbound)
         except WindowClosed:
             await self._reopen_window(outbound)
             return False
@@ -101,6 +101,18 @@ class Sender:
             return False
         await self.mailbox.sent(outbound.id, message_id)
         return True
+
+    async def _send_parts(self, channel: OutboundChannel, outbound: Outbound) -> str:
+        """Send the parts not yet sent, recording each, so that a retry resumes where it stopped."""
+        parts = channel.parts(outbound.reply, outbound.language)
+        message_id = ""
+        for index in range(outbound.parts_sent, len(parts)):
+            if index > outbound.parts_sent:
+                await self.limits[outbound.channel].wait(outbound.user)
+            message_id = await channel.send_part(outbound.user, parts[index])
+            if index < len(parts) - 1:
+                await self.mailbox.part_sent(outbound.id, index + 1, message_id)
+        return message_id
 
     async def _retry(self, outbound: Outbound, seconds: float | None, reason: str) -> None:
         if outbound.attempts + 1 >= MAX_ATTEMPTS:

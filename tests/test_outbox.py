@@ -57,3 +57,21 @@ async def test_window_closed_sends_the_template_and_holds_the_text(tmp_path: Pat
     assert channel.templates == ["39333"]
     statuses = [(r.kind, r.status) for r in await mailbox.outbox_rows("whatsapp:39333")]
     assert statuses == [("reply", "held"), ("template", "sent")]
+
+
+async def test_a_retry_resumes_after_the_parts_already_sent(tmp_path: Path) -> None:
+    mailbox = await mailbox_in(tmp_path)
+    channel = FakeChannel()
+    await mailbox.queue("telegram", "telegram:3", "en", [Reply("part one\n\npart two\n\npart three")])
+
+    async def fail_once_after_first_part(user: str, part: object) -> str:
+        channel.send_part = original  # type: ignore[method-assign]
+        raise RetryLater(1.0, "429 on the second part")
+
+    original = channel.send_part
+    sender = Sender(mailbox, {"telegram": channel})
+    channel.sent.append(("3", "part one"))  # what the platform already has
+    await mailbox.part_sent((await mailbox.outbox_rows("telegram:3"))[0].id, 1, "m1")
+    channel.send_part = fail_once_after_first_part  # type: ignore[method-assign]
+    await run_for(sender, 3.5)
+    assert channel.sent == [("3", "part one"), ("3", "part two"), ("3", "part three")]

@@ -82,7 +82,8 @@ async def test_engine_down_gives_one_notice_and_keeps_the_messages(tmp_path: Pat
         return len(await texts_for(mailbox, "2")) == 3
 
     await run_until(router, answered)
-    assert (await texts_for(mailbox, "2"))[1:] == ["re:I need a lawyer for my case", "re:and a doctor for my son"]
+    expected = ["re:I need a lawyer for my case", "re:and a doctor for my son"]
+    assert (await texts_for(mailbox, "2"))[1:] == expected
 
 
 async def test_voice_note_gets_a_fixed_reply_without_rasa(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.dialogue.turn import Reply
 
@@ -60,12 +60,24 @@ class Undeliverable(DeliveryError):
 
 
 class OutboundChannel(Protocol):
-    """The port every sending channel implements."""
+    """The port every sending channel implements.
+
+    A reply may need several platform messages (a long text, a list after a text): ``parts`` says which,
+    and the outbox records each part once sent, so a retry never repeats what the user already has.
+    """
 
     name: str
 
+    def parts(self, reply: Reply, language: str) -> list[Any]:
+        """The platform messages that carry one reply, in order."""
+        ...
+
+    async def send_part(self, user: str, part: Any) -> str:
+        """Send one part; return the platform's message id. Raise a ``DeliveryError`` otherwise."""
+        ...
+
     async def send(self, user: str, reply: Reply, language: str) -> str:
-        """Send one reply; return the platform's message id. Raise a ``DeliveryError`` otherwise."""
+        """Send every part of a reply (for callers without an outbox); the last message id."""
         ...
 
     async def send_template(self, user: str, language: str) -> str:

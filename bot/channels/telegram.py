@@ -153,12 +153,19 @@ class TelegramChannel:
                 offset = update.update_id + 1
 
     # outbound ------------------------------------------------------------------------------------
+    def parts(self, reply: Reply, language: str) -> list[Any]:
+        """The Telegram messages of one reply: text split at 4,096, the keyboard on the last."""
+        texts = split_text(reply.text)
+        return [(text, keyboard(reply) if i == len(texts) - 1 else None) for i, text in enumerate(texts)]
+
+    async def send_part(self, user: str, part: Any) -> str:
+        text, markup = part
+        return await self._send_one(user, text, markup)
+
     async def send(self, user: str, reply: Reply, language: str) -> str:
-        parts = split_text(reply.text)
         message_id = ""
-        for index, part in enumerate(parts):
-            markup = keyboard(reply) if index == len(parts) - 1 else None
-            message_id = await self._send_one(user, part, markup)
+        for part in self.parts(reply, language):
+            message_id = await self.send_part(user, part)
         return message_id
 
     async def send_template(self, user: str, language: str) -> str:

@@ -211,13 +211,20 @@ class WhatsAppChannel:
         self.template_name = template_name
         self.template_language = template_language
 
-    async def send(self, user: str, reply: Reply, language: str) -> str:
+    def parts(self, reply: Reply, language: str) -> list[Any]:
+        """The Cloud API messages of one reply (see ``render``)."""
+        return list(render(reply, self.translations(language)))
+
+    async def send_part(self, user: str, part: Any) -> str:
         last = await self.last_inbound(f"{CHANNEL}:{user}")
         if last is None or utcnow() - last > WINDOW:
             raise WindowClosed("outside the 24-hour window")
+        return await self._post(user, part)
+
+    async def send(self, user: str, reply: Reply, language: str) -> str:
         message_id = ""
-        for body in render(reply, self.translations(language)):
-            message_id = await self._post(user, body)
+        for part in self.parts(reply, language):
+            message_id = await self.send_part(user, part)
         return message_id
 
     async def send_template(self, user: str, language: str) -> str:

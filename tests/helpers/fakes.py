@@ -33,11 +33,21 @@ class FakeChannel:
     sent: list[tuple[str, str]] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)
 
-    async def send(self, user: str, reply: Reply, language: str) -> str:
+    def parts(self, reply: Reply, language: str) -> list[Any]:
+        """Paragraphs are separate messages here, to exercise multi-part replies."""
+        return reply.text.split("\n\n")
+
+    async def send_part(self, user: str, part: Any) -> str:
         if self.errors:
             raise self.errors.pop(0)
-        self.sent.append((user, reply.text))
+        self.sent.append((user, str(part)))
         return f"m{len(self.sent)}"
+
+    async def send(self, user: str, reply: Reply, language: str) -> str:
+        message_id = ""
+        for part in self.parts(reply, language):
+            message_id = await self.send_part(user, part)
+        return message_id
 
     async def send_template(self, user: str, language: str) -> str:
         self.templates.append(user)

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("buttons", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(10), nullable=False, server_default="pending", index=True),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("parts_sent", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("platform_message_id", sa.String(200), nullable=True, index=True),
         sa.Column("delivery_status", sa.String(20), nullable=True),
