@@ -50,6 +50,69 @@ def run(args: argparse.Namespace) -> int:
     return run_all()
 
 
+def mediator_command(args: argparse.Namespace) -> int:
+    """Create or disable a mediator. The password is read from standard input, never from the command line."""
+    import asyncio
+
+    from bot.db import create_engine, migrate
+    from bot.settings import load_settings
+    from bot.tickets.mediators import MediatorError, MediatorStore
+    from bot.tickets.model import Role
+
+    settings = load_settings()
+    url = settings.gateway_database_url
+    migrate(url)
+
+    async def run() -> str:
+        engine = create_engine(url)
+        store = MediatorStore(engine)
+        try:
+            if args.mediator_command == "add":
+                password = sys.stdin.readline().rstrip("\n")
+                catalog = load_catalog(PROJECT_DIR)
+                unknown = [c for c in args.cities if c not in catalog.cities]
+                if unknown:
+                    raise MediatorError(f"unknown cities: {', '.join(unknown)}")
+                mediator = await store.add(
+                    args.email, args.name, Role(args.role), args.cities, args.languages, password
+                )
+                return f"added {mediator.role.value} {mediator.email} (cities: {', '.join(mediator.cities)})"
+            mediator = await store.set_active(args.email, args.mediator_command == "enable")
+            return f"{args.mediator_command}d {mediator.email}"
+        finally:
+            await engine.dispose()
+
+    try:
+        print(asyncio.run(run()))
+    except MediatorError as exc:
+        print(f"sportello: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def tickets_purge(args: argparse.Namespace) -> int:
+    """Delete transcripts of tickets closed more than N days ago (run it from cron)."""
+    import asyncio
+    from datetime import timedelta
+
+    from bot.db import create_engine, migrate
+    from bot.settings import load_settings
+    from bot.tickets.store import TicketStore
+
+    url = load_settings().gateway_database_url
+    migrate(url)
+
+    async def run() -> int:
+        engine = create_engine(url)
+        try:
+            return await TicketStore(engine).purge_closed(timedelta(days=args.days))
+        finally:
+            await engine.dispose()
+
+    print(f"purged the transcripts of {asyncio.run(run())} closed tickets older than {args.days} days")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Sportello help desk")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +130,30 @@ def main(argv: list[str] | None = None) -> int:
     coverage = nlu.add_parser("coverage", help="examples per intent per language")
     coverage.add_argument("--minimum", type=int, default=12)
     coverage.set_defaults(handler=nlu_coverage)
+
+    from bot.languages import LANGUAGES
+
+    mediator = commands.add_parser("mediator", help="dashboard accounts").add_subparsers(
+        dest="mediator_command", required=True
+    )
+    add = mediator.add_parser("add", help="create a mediator; the password is read from stdin")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", choices=["mediator", "coordinator"], default="mediator")
+    add.add_argument("--cities", nargs="+", required=True, help="city ids, e.g. caserta roma")
+    add.add_argument("--languages", nargs="+", default=list(LANGUAGES), choices=LANGUAGES)
+    add.set_defaults(handler=mediator_command)
+    for verb in ("disable", "enable"):
+        change = mediator.add_parser(verb, help=f"{verb} a mediator's login")
+        change.add_argument("--email", required=True)
+        change.set_defaults(handler=mediator_command)
+
+    tickets = commands.add_parser("tickets", help="ticket maintenance").add_subparsers(
+        dest="tickets_command", required=True
+    )
+    purge = tickets.add_parser("purge", help="delete transcripts of old closed tickets (cron)")
+    purge.add_argument("--days", type=int, default=180)
+    purge.set_defaults(handler=tickets_purge)
 
     commands.add_parser("rasa-files", help="regenerate domain.yml and data/rules.yml").set_defaults(
         handler=rasa_files

@@ -123,3 +123,104 @@ class OutboxRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UserRefRow(Base):
+    """Pseudonymous reference -> the channel address replies go to. Deleting it cuts the link."""
+
+    __tablename__ = "user_refs"
+
+    ref: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_key: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class TicketCounterRow(Base):
+    """The last ticket number per city and year (CE-2026-0042)."""
+
+    __tablename__ = "ticket_counters"
+
+    city: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketRow(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    city: Mapped[str] = mapped_column(String(40), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    topic: Mapped[str | None] = mapped_column(String(60))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(20))
+    user_ref: Mapped[str | None] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TicketEntryRow(Base):
+    """One line of a ticket's transcript, in either direction."""
+
+    __tablename__ = "ticket_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(String(20), index=True)
+    author: Mapped[str] = mapped_column(String(10))
+    mediator_id: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TicketNoteRow(Base):
+    """Internal notes: seen by the team only."""
+
+    __tablename__ = "ticket_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(String(20), index=True)
+    mediator_id: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MediatorRow(Base):
+    __tablename__ = "mediators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    cities: Mapped[list[str]] = mapped_column(JSON)
+    languages: Mapped[list[str]] = mapped_column(JSON)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class SessionRow(Base):
+    """A logged-in dashboard session (the cookie holds only the random id)."""
+
+    __tablename__ = "mediator_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mediator_id: Mapped[int] = mapped_column(Integer, index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditRow(Base):
+    """Who viewed, replied, reassigned and closed what."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    mediator_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    ticket_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

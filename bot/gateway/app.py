@@ -28,10 +28,13 @@ from bot.gateway.keys import (
     DATABASE,
     HTTP,
     MAILBOX,
+    MEDIATORS,
     ROUTER,
     SENDER,
     SETTINGS,
     TELEGRAM,
+    TICKET_EVENTS,
+    TICKETS,
     TRANSLATIONS,
 )
 from bot.gateway.webhooks import accept_telegram_update
@@ -41,6 +44,9 @@ from bot.outbox import Sender
 from bot.profiles import ProfileStore, SqlProfileStore
 from bot.router import Router
 from bot.settings import Settings
+from bot.tickets.events import TicketEvents
+from bot.tickets.mediators import MediatorStore
+from bot.tickets.store import TicketStore
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -75,6 +81,9 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     mailbox = Mailbox(app[DATABASE])
     app[MAILBOX] = mailbox
+    app[TICKETS] = TicketStore(app[DATABASE])
+    app[MEDIATORS] = MediatorStore(app[DATABASE])
+    app[TICKET_EVENTS] = TicketEvents()
     channels: dict[str, OutboundChannel] = {}
     if settings.telegram_enabled:
         telegram = TelegramChannel.create(

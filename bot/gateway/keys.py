@@ -12,6 +12,9 @@ from bot.mailbox import Mailbox
 from bot.outbox import Sender
 from bot.router import Router
 from bot.settings import Settings
+from bot.tickets.events import TicketEvents
+from bot.tickets.mediators import MediatorStore
+from bot.tickets.store import TicketStore
 
 SETTINGS = web.AppKey("settings", Settings)
 TRANSLATIONS = web.AppKey("translations", Translations)
@@ -22,3 +25,6 @@ MAILBOX = web.AppKey("mailbox", Mailbox)
 ROUTER = web.AppKey("router", Router)
 SENDER = web.AppKey("sender", Sender)
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
+TICKETS = web.AppKey("tickets", TicketStore)
+MEDIATORS = web.AppKey("mediators", MediatorStore)
+TICKET_EVENTS = web.AppKey("ticket_events", TicketEvents)

@@ -1,0 +1,1 @@
+"""Handoff to the one-stop shop: tickets, mediators, the audit log (port + SQLAlchemy adapter)."""
