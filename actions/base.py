@@ -20,7 +20,7 @@ from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger(__name__)
 Flow = Callable[[Desk, TurnContext], Turn]
-SLOTS = ("pending", "awaiting", "not_understood_count")
+SLOTS = ("pending", "awaiting", "not_understood_count", "last_topic")
 
 
 @cache

@@ -59,3 +59,13 @@ class ActionAffirm(FlowAction):
 class ActionDeny(FlowAction):
     action_name = "action_deny"
     flow = staticmethod(flows.deny)
+
+
+class ActionCheckStatus(FlowAction):
+    action_name = "action_check_status"
+    flow = staticmethod(flows.check_status)
+
+
+class ActionForgetMe(FlowAction):
+    action_name = "action_forget_me"
+    flow = staticmethod(flows.forget_me)

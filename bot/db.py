@@ -33,6 +33,10 @@ class UserProfileRow(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     language_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     city: Mapped[str | None] = mapped_column(String(40))
+    # a handoff waiting for the user's few words: the topic and whether it is urgent
+    handoff_topic: Mapped[str | None] = mapped_column(String(60))
+    handoff_urgent: Mapped[bool | None] = mapped_column(Boolean)
+    handoff_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

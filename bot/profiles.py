@@ -20,6 +20,9 @@ class Profile:
     language: str | None = None
     language_pinned: bool = False
     city: str | None = None
+    handoff_pending: bool = False  # consent given: the next message is the user's few words
+    handoff_topic: str | None = None
+    handoff_urgent: bool = False
 
     def with_changes(self, **changes: object) -> Profile:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -54,7 +57,15 @@ class SqlProfileStore:
             row = await session.get(UserProfileRow, user_key)
         if row is None:
             return Profile(user_key)
-        return Profile(row.user_key, row.language, bool(row.language_pinned), row.city)
+        return Profile(
+            row.user_key,
+            row.language,
+            bool(row.language_pinned),
+            row.city,
+            bool(row.handoff_pending),
+            row.handoff_topic,
+            bool(row.handoff_urgent),
+        )
 
     async def save(self, profile: Profile) -> None:
         async with self._sessions.begin() as session:
@@ -65,6 +76,9 @@ class SqlProfileStore:
             row.language = profile.language
             row.language_pinned = profile.language_pinned
             row.city = profile.city
+            row.handoff_pending = profile.handoff_pending
+            row.handoff_topic = profile.handoff_topic
+            row.handoff_urgent = profile.handoff_urgent
 
     async def erase(self, user_key: str) -> None:
         async with self._sessions.begin() as session:

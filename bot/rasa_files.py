@@ -25,6 +25,8 @@ CONVERSATION = {
     "choose_city": "action_choose_city",
     "menu": "action_menu",
     "out_of_scope": "action_out_of_scope",
+    "check_status": "action_check_status",
+    "forget_me": "action_forget_me",
 }
 FALLBACK_ACTION = "action_not_understood"
 TOPIC_ACTION = "action_answer_topic"
@@ -45,6 +47,7 @@ def render_domain(catalog: Catalog) -> str:
             "pending": {"type": "any", "influence_conversation": False, "mappings": custom},
             "awaiting": {"type": "any", "influence_conversation": False, "mappings": custom},
             "not_understood_count": {"type": "any", "influence_conversation": False, "mappings": custom},
+            "last_topic": {"type": "any", "influence_conversation": False, "mappings": custom},
         },
         "actions": sorted({*CONVERSATION.values(), FALLBACK_ACTION, TOPIC_ACTION}),
         "session_config": {"session_expiration_time": 0, "carry_over_slots_to_new_session": True},

@@ -121,17 +121,46 @@ def test_explicit_language_choice_answers_in_the_new_language(desk: Desk) -> Non
 
 
 def test_not_understood_says_so_and_offers_menu_and_person(desk: Desk) -> None:
-    turn = flows.not_understood(desk, TurnContext(language="uk", slots={flows.MISSES: 1}))
+    turn = flows.not_understood(desk, TurnContext(language="uk", slots={flows.MISSES: 0}))
     assert turn.topic is None
-    assert turn.slots[flows.MISSES] == 2
+    assert turn.slots[flows.MISSES] == 1
     assert "/ask_human" in payloads(turn.replies[0])
     assert any(p.startswith("/menu") for p in payloads(turn.replies[0]))
+
+
+def test_second_miss_in_a_row_offers_a_person_with_consent(desk: Desk) -> None:
+    ctx = TurnContext(language="ar", city="caserta", slots={flows.MISSES: 1})
+    turn = flows.not_understood(desk, ctx)
+    assert turn.slots[flows.AWAITING] == "handoff_consent"
+    assert payloads(turn.replies[0]) == ["/affirm", "/deny"]
+
+
+def test_consent_then_details_signal_and_refusal_gives_contacts(desk: Desk) -> None:
+    slots = {flows.AWAITING: "handoff_consent", flows.LAST_TOPIC: "eviction"}
+    yes = flows.affirm(desk, TurnContext(language="it", city="caserta", slots=slots))
+    assert yes.signals == {"handoff": {"topic": "eviction", "urgent": True}}
+    no = flows.deny(desk, TurnContext(language="it", city="caserta", slots=slots))
+    assert no.signals == {} and "Caserta" in texts(no.replies)
+
+
+def test_forget_needs_confirmation(desk: Desk) -> None:
+    asked = flows.forget_me(desk, TurnContext(language="en"))
+    assert asked.slots[flows.AWAITING] == "forget" and asked.signals == {}
+    done = flows.affirm(desk, TurnContext(language="en", slots={flows.AWAITING: "forget"}))
+    assert done.signals == {"forget": True}
+    kept = flows.deny(desk, TurnContext(language="en", slots={flows.AWAITING: "forget"}))
+    assert kept.signals == {}
 
 
 def test_category_menu_lists_its_topics(desk: Desk) -> None:
     turn = flows.menu(desk, TurnContext(language="zh", entities={"category": "health"}))
     listed = payloads(turn.replies[0])
     assert [f"/{t.id}" for t in CATALOG.topics_in("health")] == listed[:-1]
+
+
+def test_ask_human_with_city_asks_for_consent(desk: Desk) -> None:
+    turn = flows.ask_human(desk, TurnContext(language="en", city="roma"))
+    assert "Roma" in turn.replies[0].text and turn.slots[flows.AWAITING] == "handoff_consent"
 
 
 def test_ask_human_without_city_asks_for_it(desk: Desk) -> None:

@@ -31,6 +31,8 @@ COMMANDS = {
     "city": payload("choose_city"),
     "help": payload("menu"),
     "human": payload("ask_human"),
+    "status": payload("check_status"),
+    "forget": payload("forget_me"),
 }
 
 
@@ -95,6 +97,8 @@ class TelegramChannel:
                 BotCommand("city", tr._("Choose your city")),
                 BotCommand("help", tr._("What I can help with")),
                 BotCommand("human", tr._("Talk to a person")),
+                BotCommand("status", tr._("Your open requests")),
+                BotCommand("forget", tr._("Delete my data")),
             ]
             await self.bot.set_my_commands(commands, language_code=None if language == "it" else language)
 

@@ -20,6 +20,7 @@ from bot.dialogue.turn import Button, Reply, Turn, TurnContext, payload
 from bot.languages import LANGUAGES
 
 PENDING = "pending"  # slot: what to do once the user has told us their city
+LAST_TOPIC = "last_topic"  # slot: the topic a handoff is about
 AWAITING = "awaiting"  # slot: the yes/no question the bot last asked
 MISSES = "not_understood_count"  # slot: not-understood messages in a row
 
@@ -78,7 +79,7 @@ def answer_topic(desk: Desk, ctx: TurnContext) -> Turn:
     tr = desk.tr(ctx.language)
     topic = desk.catalog.topic(ctx.intent or "")
     text = topic_text(desk, topic.id, ctx.language)
-    turn = Turn(topic=topic.id, slots={MISSES: 0, PENDING: None})
+    turn = Turn(topic=topic.id, slots={MISSES: 0, PENDING: None, LAST_TOPIC: topic.id})
     if text is None:
         turn.replies.append(Reply(tr._("I have no answer on this yet."), (person_button(tr),)))
         return turn
@@ -134,6 +135,10 @@ def not_understood(desk: Desk, ctx: TurnContext) -> Turn:
     """Below the confidence threshold: say so, never guess; offer the menu and a person."""
     tr = desk.tr(ctx.language)
     misses = int(ctx.slots.get(MISSES) or 0) + 1
+    if misses >= 2:  # two in a row: a person will understand better than a third guess
+        turn = ask_human(desk, ctx)
+        turn.slots[MISSES] = 0
+        return turn
     text = tr._(
         "Sorry, I did not understand. Choose a topic, write your question in other words, "
         "or talk to a person."
@@ -152,31 +157,86 @@ def out_of_scope(desk: Desk, ctx: TurnContext) -> Turn:
 
 
 def ask_human(desk: Desk, ctx: TurnContext, city_id: str | None = None) -> Turn:
-    """How to reach a person of the city's one-stop shop (tickets replace this in the handoff work)."""
+    """Offer a person of the city's one-stop shop: say what will be shared and ask for consent."""
     tr = desk.tr(ctx.language)
     city_id = city_id or ctx.city
     if city_id not in desk.catalog.cities:
         ask = tr._("Which city are you in? I will tell you how to reach our team.")
         return Turn([Reply(ask, city_buttons(desk))], slots={PENDING: "ask_human"})
     city = desk.catalog.city(city_id)
-    office = known_office(desk, city.id, "one_stop_shop")
-    if office is not None:
+    text = tr._(
+        "I can pass your question to a person of the one-stop shop in {city}. They will see the topic, "
+        "your city, your language and this conversation. Do you agree?",
+        city=city.name,
+    )
+    buttons = (Button(tr._("Yes, I agree"), payload("affirm")), Button(tr._("No"), payload("deny")))
+    return Turn([Reply(text, buttons)], slots={AWAITING: "handoff_consent"})
+
+
+def office_contacts(desk: Desk, ctx: TurnContext) -> Reply:
+    """Without a ticket, the user can still go to the one-stop shop (or the Comune's social services)."""
+    tr = desk.tr(ctx.language)
+    city = desk.catalog.city(ctx.city) if ctx.city in desk.catalog.cities else None
+    office = known_office(desk, city.id, "one_stop_shop") if city else None
+    if city and office is not None:
         text = tr._("You can talk to a person at the one-stop shop in {city}:", city=city.name)
-        body = render_office(desk, tr, "one_stop_shop", office)
-        return Turn([Reply(f"{text}\n\n{body}", (menu_button(tr),))], slots={AWAITING: None})
+        return Reply(f"{text}\n\n{render_office(desk, tr, 'one_stop_shop', office)}", (menu_button(tr),))
     names = "; ".join(office_type_name(desk, t, ctx.language) for t in ("one_stop_shop", "social_services"))
-    text = tr._("Ask at: {offices} ({city}).", offices=names, city=city.name)
-    return Turn([Reply(text, (menu_button(tr),))], slots={AWAITING: None})
+    where = city.name if city else ""
+    return Reply(tr._("Ask at: {offices} ({city}).", offices=names, city=where), (menu_button(tr),))
+
+
+def give_consent(desk: Desk, ctx: TurnContext) -> Turn:
+    """Consent given: ask for a few words; the gateway opens the ticket with the user's next message."""
+    tr = desk.tr(ctx.language)
+    topic = ctx.slots.get(LAST_TOPIC)
+    urgent = bool(topic in desk.catalog.topics and desk.catalog.topic(topic).urgent)
+    text = tr._("Thank you. Write in a few words what your situation is. A person will read it.")
+    skip = Button(tr._("Skip"), payload("deny"))
+    return Turn(
+        [Reply(text, (skip,))],
+        slots={AWAITING: None},
+        signals={"handoff": {"topic": topic, "urgent": urgent}},
+    )
+
+
+def check_status(desk: Desk, ctx: TurnContext) -> Turn:
+    """The gateway knows the tickets: it answers with the user's open requests."""
+    return Turn(signals={"status": True})
+
+
+def forget_me(desk: Desk, ctx: TurnContext) -> Turn:
+    tr = desk.tr(ctx.language)
+    text = tr._(
+        "Do you want us to delete everything you wrote to us, and your requests? This cannot be undone."
+    )
+    buttons = (Button(tr._("Yes, delete"), payload("affirm")), Button(tr._("No"), payload("deny")))
+    return Turn([Reply(text, buttons)], slots={AWAITING: "forget"})
 
 
 def affirm(desk: Desk, ctx: TurnContext) -> Turn:
-    if ctx.slots.get(AWAITING) == "human":
+    awaiting = ctx.slots.get(AWAITING)
+    if awaiting == "human":
         return ask_human(desk, ctx)
+    if awaiting == "handoff_consent":
+        return give_consent(desk, ctx)
+    if awaiting == "forget":
+        tr = desk.tr(ctx.language)
+        done = tr._("Done: we deleted your messages and your requests.")
+        slots = {AWAITING: None, LAST_TOPIC: None, PENDING: None}
+        return Turn([Reply(done)], slots=slots, signals={"forget": True})
     return menu(desk, ctx)
 
 
 def deny(desk: Desk, ctx: TurnContext) -> Turn:
     tr = desk.tr(ctx.language)
+    awaiting = ctx.slots.get(AWAITING)
+    if awaiting == "handoff_consent":
+        return Turn(
+            [Reply(tr._("OK, I did not share anything.")), office_contacts(desk, ctx)], slots={AWAITING: None}
+        )
+    if awaiting == "forget":
+        return Turn([Reply(tr._("OK, nothing was deleted."), (menu_button(tr),))], slots={AWAITING: None})
     return Turn(
         [Reply(tr._("OK. What else can I help you with?"), (menu_button(tr),))], slots={AWAITING: None}
     )

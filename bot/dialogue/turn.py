@@ -44,10 +44,13 @@ class Turn:
     city: str | None = None
     language: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
+    # what the gateway must do after this turn: "handoff" (consent given: {topic, urgent}),
+    # "status" (list the user's open tickets), "forget" (erase the user's data)
+    signals: dict[str, Any] = field(default_factory=dict)
 
     def control(self) -> dict[str, Any]:
         """The custom message that carries the decisions to the gateway."""
-        decided = {"topic": self.topic, "city": self.city, "language": self.language}
+        decided = {"topic": self.topic, "city": self.city, "language": self.language, **self.signals}
         return {CONTROL_KEY: {k: v for k, v in decided.items() if v is not None}}
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class TicketEvent:
     ticket_id: str
-    kind: str          # "entry" (a new transcript line), "status", "new" (a ticket was opened)
+    kind: str  # "entry" (a new transcript line), "status", "new" (a ticket was opened)
     city: str
 
 

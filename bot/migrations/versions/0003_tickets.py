@@ -17,6 +17,12 @@ depends_on = None
 
 def upgrade() -> None:
     when = sa.DateTime(timezone=True)
+    with op.batch_alter_table("user_profiles") as profiles:
+        profiles.add_column(sa.Column("handoff_topic", sa.String(60), nullable=True))
+        profiles.add_column(sa.Column("handoff_urgent", sa.Boolean(), nullable=True))
+        profiles.add_column(
+            sa.Column("handoff_pending", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "user_refs",
         sa.Column("ref", sa.String(40), primary_key=True),
@@ -93,6 +99,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("audit_log", "mediator_sessions", "mediators", "ticket_notes", "ticket_entries",
-                  "tickets", "ticket_counters", "user_refs"):
+    with op.batch_alter_table("user_profiles") as profiles:
+        for column in ("handoff_pending", "handoff_urgent", "handoff_topic"):
+            profiles.drop_column(column)
+    for table in (
+        "audit_log",
+        "mediator_sessions",
+        "mediators",
+        "ticket_notes",
+        "ticket_entries",
+        "tickets",
+        "ticket_counters",
+        "user_refs",
+    ):
         op.drop_table(table)
