@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -124,8 +124,12 @@ class Mailbox:
                 update(InboxRow).where(InboxRow.id == inbound_id).values(attempts=InboxRow.attempts + 1)
             )
 
-    async def finish(self, inbound: Inbound, language: str, replies: list[Reply]) -> None:
-        """Mark the message answered and queue its replies, in one transaction (nothing half done)."""
+    async def finish(
+        self, inbound: Inbound, language: str, replies: list[Reply], ephemeral: bool = False
+    ) -> None:
+        """Mark the message answered and queue its replies, in one transaction (nothing half done).
+
+        ``ephemeral``: the user's data was just erased; these replies are deleted once sent."""
         now = utcnow()
         async with self._sessions.begin() as session:
             await session.execute(
@@ -133,10 +137,10 @@ class Mailbox:
                 .where(InboxRow.id == inbound.id)
                 .values(status="done", processed_at=now, text="")  # the text is not kept
             )
+            kind = "ephemeral" if ephemeral else "reply"
             for reply in replies:
-                session.add(
-                    _outbox_row(inbound.message.channel, inbound.message.user_key, language, reply, now)
-                )
+                message = inbound.message
+                session.add(_outbox_row(message.channel, message.user_key, language, reply, now, kind))
 
     async def queue(
         self, channel: str, user_key: str, language: str, replies: list[Reply], kind: str = "reply"
@@ -164,6 +168,10 @@ class Mailbox:
         return [_outbound(row) for row in first.values() if as_utc(row.next_attempt_at) <= now]
 
     async def sent(self, outbound_id: int, platform_message_id: str) -> None:
+        async with self._sessions.begin() as session:  # an ephemeral reply leaves no trace once sent
+            await session.execute(
+                delete(OutboxRow).where(OutboxRow.id == outbound_id, OutboxRow.kind == "ephemeral")
+            )
         await self._update(
             outbound_id,
             status="sent",
@@ -194,7 +202,9 @@ class Mailbox:
             await session.execute(
                 update(OutboxRow)
                 .where(
-                    OutboxRow.user_key == user_key, OutboxRow.status == "pending", OutboxRow.kind == "reply"
+                    OutboxRow.user_key == user_key,
+                    OutboxRow.status == "pending",
+                    OutboxRow.kind.in_(("reply", "ephemeral")),
                 )
                 .values(status="held")
             )
@@ -240,6 +250,12 @@ class Mailbox:
                 session.add(
                     _outbox_row(row.channel, row.user_key, row.language, Reply(""), utcnow(), "template")
                 )
+
+    async def erase_user(self, user_key: str) -> None:
+        """Everything the gateway keeps of a user's messages, in both directions."""
+        async with self._sessions.begin() as session:
+            await session.execute(delete(InboxRow).where(InboxRow.user_key == user_key))
+            await session.execute(delete(OutboxRow).where(OutboxRow.user_key == user_key))
 
     async def outbox_rows(self, user_key: str) -> list[OutboxRow]:
         query = select(OutboxRow).where(OutboxRow.user_key == user_key).order_by(OutboxRow.id)

@@ -71,9 +71,10 @@ class Router:
     async def _process(self, inbound: Inbound) -> bool:
         message = inbound.message
         try:
+            forgotten = False
             if message.kind is Kind.TEXT:
                 result = await self.conversations.handle(message)
-                language, replies = result.language, result.replies
+                language, replies, forgotten = result.language, result.replies, result.forgotten
             else:
                 language = await self.conversations.language_for(message)
                 replies = [self._not_text_reply(message.kind, language)]
@@ -82,7 +83,7 @@ class Router:
             return False
         self._engine_failures = 0
         self._engine_down_for.discard(message.user_key)
-        await self.mailbox.finish(inbound, language, replies)
+        await self.mailbox.finish(inbound, language, replies, ephemeral=forgotten)
         self.wake_sender.set()
         return True
 

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     telegram_webhook_url: str = Field("", alias="TELEGRAM_WEBHOOK_URL")
     telegram_secret_token: str = Field("", alias="TELEGRAM_SECRET_TOKEN")
     telegram_api_base_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
+    # Where new and urgent tickets are announced (a staff Telegram group), and the dashboard's address.
+    staff_telegram_chat_id: str = Field("", alias="STAFF_TELEGRAM_CHAT_ID")
+    dashboard_url: str = Field("http://127.0.0.1:8080", alias="SPORTELLO_DASHBOARD_URL")
     # WhatsApp Cloud API: enabled when the access token and phone number id are set.
     whatsapp_access_token: str = Field("", alias="WHATSAPP_ACCESS_TOKEN")
     whatsapp_phone_number_id: str = Field("", alias="WHATSAPP_PHONE_NUMBER_ID")

@@ -38,7 +38,9 @@ from bot.gateway.keys import (
     TRANSLATIONS,
 )
 from bot.gateway.webhooks import accept_telegram_update
+from bot.handoff import Handoff
 from bot.i18n import Translations
+from bot.knowledge import KnowledgeStore
 from bot.mailbox import Mailbox
 from bot.outbox import Sender
 from bot.profiles import ProfileStore, SqlProfileStore
@@ -47,6 +49,7 @@ from bot.settings import Settings
 from bot.tickets.events import TicketEvents
 from bot.tickets.mediators import MediatorStore
 from bot.tickets.store import TicketStore
+from bot.tracker import RasaTracker
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -68,22 +71,37 @@ async def http_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def conversations_context(app: web.Application) -> AsyncIterator[None]:
+    """Stores, the handoff service and the conversation router's core."""
     settings = app[SETTINGS]
     engine: Engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout)
     profiles: ProfileStore = SqlProfileStore(app[DATABASE])
+    catalog = load_catalog(settings.project_dir)
+    app[MAILBOX] = Mailbox(app[DATABASE])
+    app[TICKETS] = TicketStore(app[DATABASE])
+    app[MEDIATORS] = MediatorStore(app[DATABASE])
+    app[TICKET_EVENTS] = TicketEvents()
+    staff = f"telegram:{settings.staff_telegram_chat_id}" if settings.staff_telegram_chat_id else ""
+    handoff = Handoff(
+        tickets=app[TICKETS],
+        tracker=RasaTracker(settings.tracker_database),
+        events=app[TICKET_EVENTS],
+        mailbox=app[MAILBOX],
+        profiles=profiles,
+        translations=app[TRANSLATIONS],
+        catalog=catalog,
+        knowledge=KnowledgeStore(settings.project_dir / "knowledge"),
+        staff_chat=staff,
+        dashboard_url=settings.dashboard_url,
+    )
     policy = make_policy(settings.default_language)
-    app[CONVERSATIONS] = Conversations(engine, profiles, policy, load_catalog(settings.project_dir))
+    app[CONVERSATIONS] = Conversations(engine, profiles, policy, catalog, handoff)
     yield
 
 
 async def channels_context(app: web.Application) -> AsyncIterator[None]:
     """The inbox/outbox and every channel whose settings are present."""
     settings = app[SETTINGS]
-    mailbox = Mailbox(app[DATABASE])
-    app[MAILBOX] = mailbox
-    app[TICKETS] = TicketStore(app[DATABASE])
-    app[MEDIATORS] = MediatorStore(app[DATABASE])
-    app[TICKET_EVENTS] = TicketEvents()
+    mailbox = app[MAILBOX]
     channels: dict[str, OutboundChannel] = {}
     if settings.telegram_enabled:
         telegram = TelegramChannel.create(

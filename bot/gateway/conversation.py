@@ -15,6 +15,7 @@ from bot.detection import LanguagePolicy
 from bot.dialogue.turn import CONTROL_KEY, Button, Reply
 from bot.errors import InvalidMessage
 from bot.gateway.engine import Engine
+from bot.handoff import Handoff
 from bot.languages import LANGUAGES
 from bot.profiles import Profile, ProfileStore
 
@@ -24,18 +25,25 @@ class ChatResult:
     language: str
     topic: str | None = None
     replies: list[Reply] = field(default_factory=list)
+    forgotten: bool = False  # the user's data was just erased: keep no trace of this turn either
 
 
 class Conversations:
     """Routes each message: detects the language, asks Rasa, remembers what the turn decided."""
 
     def __init__(
-        self, engine: Engine, profiles: ProfileStore, policy: LanguagePolicy, catalog: Catalog
+        self,
+        engine: Engine,
+        profiles: ProfileStore,
+        policy: LanguagePolicy,
+        catalog: Catalog,
+        handoff: Handoff | None = None,
     ) -> None:
         self.engine = engine
         self.profiles = profiles
         self.policy = policy
         self.catalog = catalog
+        self.handoff = handoff
 
     async def language_for(self, message: InboundMessage) -> str:
         """The language this message should be answered in (saving an explicit choice)."""
@@ -61,11 +69,17 @@ class Conversations:
         self._validate(message)
         profile = await self.profiles.get(message.user_key)
         language = self._decide_language(profile, message)
+        if self.handoff is not None:
+            if await self.handoff.to_mediator(message):
+                return ChatResult(language=language)  # a mediator holds the conversation: bot quiet
+            if profile.handoff_pending:
+                return await self._open_ticket(message, profile, language)
         pinned = profile.language_pinned or message.language is not None
         city = message.city or profile.city
         metadata = {"language": language, "city": city, "channel": message.channel}
         raw = await self.engine.send(message.user_key, message.text, metadata)
         result = ChatResult(language=language)
+        signals: dict[str, Any] = {}
         for item in raw:
             control = (item.get("custom") or {}).get(CONTROL_KEY)
             if isinstance(control, dict):
@@ -73,12 +87,39 @@ class Conversations:
                 city = control.get("city") or city
                 if control.get("language") in LANGUAGES:
                     result.language, pinned = control["language"], True
+                signals.update({k: control[k] for k in ("handoff", "status", "forget") if k in control})
             elif item.get("text"):
                 result.replies.append(_reply(item))
-        await self.profiles.save(
-            profile.with_changes(language=result.language, language_pinned=pinned, city=city)
-        )
+        profile = profile.with_changes(language=result.language, language_pinned=pinned, city=city)
+        return await self._after_turn(message, profile, result, signals)
+
+    async def _after_turn(
+        self, message: InboundMessage, profile: Profile, result: ChatResult, signals: dict[str, Any]
+    ) -> ChatResult:
+        handoff = signals.get("handoff")
+        if isinstance(handoff, dict):
+            profile = profile.with_changes(
+                handoff_pending=True,
+                handoff_topic=handoff.get("topic"),
+                handoff_urgent=bool(handoff.get("urgent")),
+            )
+        await self.profiles.save(profile)
+        if self.handoff is not None and signals.get("status"):
+            result.replies += await self.handoff.status(message.user_key, result.language)
+        if self.handoff is not None and signals.get("forget"):
+            await self.handoff.forget(message.user_key)
+            result.forgotten = True
         return result
+
+    async def _open_ticket(self, message: InboundMessage, profile: Profile, language: str) -> ChatResult:
+        assert self.handoff is not None
+        replies = await self.handoff.open_ticket(message, profile, language)
+        await self.profiles.save(
+            profile.with_changes(
+                language=language, handoff_pending=False, handoff_topic=None, handoff_urgent=False
+            )
+        )
+        return ChatResult(language=language, topic=profile.handoff_topic, replies=replies)
 
 
 def _reply(item: dict[str, Any]) -> Reply:

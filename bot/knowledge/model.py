@@ -95,9 +95,16 @@ def _office_or_todo(value: Any) -> Any:
     return value
 
 
+class Handoff(_Strict):
+    """What the city's team promises when a question is passed to a person."""
+
+    answer_within_working_days: Annotated[int, Field(ge=1, le=30)] = 2
+
+
 class CityKnowledge(_Strict):
     city: Text
     aliases: list[Text] = Field(default_factory=list)
+    handoff: Handoff = Field(default_factory=Handoff)
     offices: dict[str, Annotated[Office | str, BeforeValidator(_office_or_todo)]] = Field(
         default_factory=dict
     )
