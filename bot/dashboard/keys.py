@@ -1,0 +1,25 @@
+"""Typed keys of what the dashboard's sub-application and its requests hold."""
+
+from __future__ import annotations
+
+import asyncio
+
+import jinja2
+from aiohttp import web
+
+from bot.catalog import Catalog
+from bot.tickets.model import Mediator
+
+# on the dashboard sub-application
+TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
+CATALOG = web.AppKey("dashboard_catalog", Catalog)
+KEEPALIVE = web.AppKey("dashboard_keepalive", float)  # seconds between SSE keep-alive comments
+CLOSING = web.AppKey("dashboard_closing", asyncio.Event)  # set on shutdown: live streams end
+
+# on the gateway app: the dashboard sub-application, once added
+DASHBOARD = web.AppKey("dashboard", web.Application)
+
+# on a request, once its session is checked (see bot.dashboard.auth)
+MEDIATOR = web.RequestKey("dashboard_mediator", Mediator)
+CSRF_TOKEN = web.RequestKey("dashboard_csrf_token", str)
+SESSION_ID = web.RequestKey("dashboard_session_id", str)
