@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
 from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import inspect
 
 from bot.db import create_engine, migrate, sync_url
 from bot.mailbox import utcnow
@@ -40,7 +40,7 @@ async def stores(
     with database(request.param, tmp_path) as url:
         migrate(url)
         migrate(url)  # twice: idempotent
-        assert TABLES <= set(inspect(create_sync_engine(sync_url(url))).get_table_names())
+        assert set(inspect(create_sync_engine(sync_url(url))).get_table_names()) >= TABLES
         engine = create_engine(url)
         yield TicketStore(engine), MediatorStore(engine)
         await engine.dispose()
@@ -184,7 +184,7 @@ async def test_passwords_and_sessions(stores: tuple[TicketStore, MediatorStore])
 
 
 async def test_no_password_is_stored_in_clear(stores: tuple[TicketStore, MediatorStore]) -> None:
-    tickets, mediators = stores
+    _, mediators = stores
     await mediator(mediators, "amal@sportello.it", ["caserta"])
     rows = await mediators.all()
     assert rows and all("password" not in repr(r) for r in rows)
