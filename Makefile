@@ -44,6 +44,7 @@ run: model
 	@$(APP_PY) -m bot run
 
 test: model lint
+	@scripts/ensure-chromium
 	@$(APP_PY) -m pytest -ra $(PYTEST_ARGS)
 
 lint: $(APP_VENV)/.installed
