@@ -52,3 +52,19 @@ class FakeChannel:
     async def send_template(self, user: str, language: str) -> str:
         self.templates.append(user)
         return f"t{len(self.templates)}"
+
+
+@dataclass
+class ScriptedEngine:
+    """Answers with the next scripted list of Rasa messages (text and control), like the REST channel."""
+
+    script: list[list[dict[str, Any]]] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+
+    async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        self.seen.append(text)
+        return self.script.pop(0) if self.script else [{"recipient_id": user_key, "text": f"re:{text}"}]
+
+
+def control(**signals: Any) -> dict[str, Any]:
+    return {"recipient_id": "x", "custom": {"sportello": signals}}
