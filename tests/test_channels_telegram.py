@@ -103,6 +103,8 @@ def test_language_hint_is_one_of_ours_or_none(
         ("city", None, "/choose_city"),
         ("help", None, "/menu"),
         ("human", None, "/ask_human"),
+        ("status", None, "/check_status"),
+        ("forget", None, "/forget_me"),
         ("permesso", "di soggiorno", "permesso di soggiorno"),  # unknown: read as words
     ],
 )
@@ -386,6 +388,8 @@ async def test_start_sets_the_commands_in_every_language_and_deletes_the_webhook
             ("city", tr._("Choose your city")),
             ("help", tr._("What I can help with")),
             ("human", tr._("Talk to a person")),
+            ("status", tr._("Your open requests")),
+            ("forget", tr._("Delete my data")),
         ]
     descriptions = {
         language: (await channel.bot.get_my_commands(language_code=language))[0].description

@@ -16,7 +16,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.channels import payloads
 from bot.channels.base import InboundMessage, Kind, RetryLater, Undeliverable
-from bot.dialogue.turn import Reply, payload
+from bot.channels.commands import command_or_text
+from bot.dialogue.turn import Reply
 from bot.i18n import Translations
 from bot.languages import LANGUAGES
 
@@ -24,16 +25,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 MAX_TEXT = 4096
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-# command -> the Rasa payload it stands for
-COMMANDS = {
-    "start": payload("choose_language"),
-    "language": payload("choose_language"),
-    "city": payload("choose_city"),
-    "help": payload("menu"),
-    "human": payload("ask_human"),
-    "status": payload("check_status"),
-    "forget": payload("forget_me"),
-}
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -195,12 +186,13 @@ def _language(code: str | None) -> str | None:
 
 
 def _command_or_text(text: str) -> str:
-    """Commands become the payloads they stand for; an unknown command is read as plain words."""
-    text = text.strip()
-    if not text.startswith("/"):
-        return text
-    command = text[1:].split()[0].split("@")[0].lower() if len(text) > 1 else ""
-    return COMMANDS.get(command) or text.lstrip("/")
+    """Commands become their payloads; an unknown /word is read as the plain word."""
+    mapped = command_or_text(text)
+    return (
+        mapped.lstrip("/")
+        if mapped == text.strip() and mapped.startswith("/") and "{" not in mapped
+        else mapped
+    )
 
 
 def _kind(message: Any) -> Kind:

@@ -20,6 +20,7 @@ import aiohttp
 
 from bot.channels import payloads
 from bot.channels.base import InboundMessage, Kind, RetryLater, Undeliverable, WindowClosed
+from bot.channels.commands import command_or_text
 from bot.dialogue.turn import Button, Reply
 from bot.i18n import Translations, Translator
 from bot.mailbox import utcnow
@@ -100,7 +101,7 @@ def _message(item: Json, contacts: list[Json]) -> InboundMessage | None:
 def _content(item: Json) -> tuple[Kind | None, str]:
     kind = item.get("type")
     if kind == "text":
-        return Kind.TEXT, str((item.get("text") or {}).get("body", "")).strip()
+        return Kind.TEXT, command_or_text(str((item.get("text") or {}).get("body", "")))
     if kind == "interactive":
         interactive = item.get("interactive") or {}
         choice = interactive.get("button_reply") or interactive.get("list_reply") or {}

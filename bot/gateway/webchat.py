@@ -9,6 +9,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.channels.base import InboundMessage
+from bot.channels.commands import command_or_text
 from bot.dialogue.turn import Reply
 from bot.errors import InvalidMessage
 from bot.gateway.conversation import ChatResult
@@ -43,7 +44,7 @@ def parse_chat_request(body: bytes, max_text_chars: int) -> InboundMessage:
             raise InvalidMessage(f"'{name}' must be a string")
     if language is not None and language not in LANGUAGES:
         raise InvalidMessage(f"'language' must be one of {', '.join(LANGUAGES)}")
-    return InboundMessage(CHANNEL, user.strip(), text.strip(), language=language, city=city)
+    return InboundMessage(CHANNEL, user.strip(), command_or_text(text), language=language, city=city)
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
