@@ -163,6 +163,13 @@ def test_ask_human_with_city_asks_for_consent(desk: Desk) -> None:
     assert "Roma" in turn.replies[0].text and turn.slots[flows.AWAITING] == "handoff_consent"
 
 
+def test_city_chosen_for_a_person_asks_for_consent(desk: Desk) -> None:
+    ctx = TurnContext(language="ar", entities={"city": "caserta"}, slots={flows.PENDING: "ask_human"})
+    turn = flows.choose_city(desk, ctx)
+    assert turn.slots[flows.AWAITING] == "handoff_consent"
+    assert payloads(turn.replies[-1]) == ["/affirm", "/deny"]
+
+
 def test_ask_human_without_city_asks_for_it(desk: Desk) -> None:
     turn = flows.ask_human(desk, TurnContext(language="ro"))
     assert turn.slots[flows.PENDING] == "ask_human"

@@ -109,7 +109,9 @@ def choose_city(desk: Desk, ctx: TurnContext) -> Turn:
     turn.replies.append(Reply(tr._("OK, your city is {city}.", city=city.name)))
     pending = ctx.slots.get(PENDING)
     if pending == "ask_human":
-        turn.replies += ask_human(desk, ctx, city.id).replies
+        human = ask_human(desk, ctx, city.id)
+        turn.replies += human.replies
+        turn.slots.update(human.slots)
     elif pending in desk.catalog.topics:
         turn.replies += office_replies(desk, tr, desk.catalog.topic(pending), city.id)
         turn.topic = pending

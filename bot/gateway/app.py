@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.catalog import load_catalog
 from bot.channels.base import OutboundChannel
+from bot.dashboard import add_dashboard
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
 from bot.db import create_engine, migrate
@@ -172,4 +173,5 @@ def create_app(settings: Settings) -> web.Application:
     webhooks.add_routes(app, telegram_webhook, settings.whatsapp_enabled)
     app.router.add_get("/healthz", healthz)
     app.router.add_static("/static", HERE / "static")
+    add_dashboard(app)
     return app
