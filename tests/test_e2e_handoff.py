@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -236,3 +237,24 @@ def test_arabic_user_to_mediator_and_back_to_the_bot(world: World, browser: Any)
             }
         )
     )
+
+
+def test_forget_leaves_nothing_in_any_store_or_rasas_tracker(world: World) -> None:
+    user = TelegramUser(id=9902, first_name="Olena", language_code="uk")
+    words = "мене звати Олена, у мене проблема з пермессо"
+    send(world, world.telegram.text_message(words, user=user))
+    wait_for(lambda: texts(world, user.id), what="an answer")
+    send(world, world.telegram.text_message("/forget", user=user))
+    press(world, user, "i:affirm")
+    done = Translations()("uk")._("Done: we deleted your messages and your requests.")
+    wait_for(lambda: done in texts(world, user.id), what="the confirmation")
+    time.sleep(1.5)  # the confirmation's outbox row is deleted once sent
+    data = world.stack.settings.data_dir
+    for database in (data / "sportello.db", data / "rasa_tracker.db"):
+        connection = sqlite3.connect(database)
+        tables = [r[0] for r in connection.execute("select name from sqlite_master where type='table'")]
+        for table in tables:
+            for row in connection.execute(f'select * from "{table}"'):
+                flat = " ".join(str(value) for value in row)
+                assert "9902" not in flat and "Олена" not in flat and "пермессо" not in flat, (database, table)
+        connection.close()
