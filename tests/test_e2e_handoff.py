@@ -256,5 +256,8 @@ def test_forget_leaves_nothing_in_any_store_or_rasas_tracker(world: World) -> No
         for table in tables:
             for row in connection.execute(f'select * from "{table}"'):
                 flat = " ".join(str(value) for value in row)
-                assert "9902" not in flat and "Олена" not in flat and "пермессо" not in flat, (database, table)
+                assert "9902" not in flat and "Олена" not in flat and "пермессо" not in flat, (
+                    database,
+                    table,
+                )
         connection.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -147,3 +149,29 @@ async def test_forget_leaves_no_row_with_the_users_text_or_id(world: tuple, tmp_
 def test_working_days_skip_the_weekend() -> None:
     friday = datetime(2026, 11, 27, 10, 0)
     assert add_working_days(friday, 2).weekday() == 1  # Tuesday
+
+
+async def test_staff_group_is_told_of_a_new_ticket_without_personal_data(world: tuple) -> None:
+    conversations, script, _, _, _ = world
+    handoff = conversations.handoff
+    assert handoff is not None
+    handoff.staff_chat = "telegram:-100200300"
+    handoff.dashboard_url = "https://sportello.example"
+    await consent(conversations, script)
+    await conversations.handle(said(WORDS))
+    [row] = await handoff.mailbox.outbox_rows("telegram:-100200300")
+    ticket_id = f"CE-{utcnow().year}-0001"
+    assert f"https://sportello.example/dashboard/tickets/{ticket_id}" in row.text
+    assert WORDS not in row.text and "777" not in row.text
+
+
+def test_retention_purge_command(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "tickets", "purge", "--days", "180"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env={"SPORTELLO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "purged the transcripts of 0 closed tickets older than 180 days" in result.stdout
