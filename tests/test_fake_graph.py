@@ -84,8 +84,13 @@ def send(server: TestServer, session: aiohttp.ClientSession) -> Post:
 
 
 def text(body: str, to: str = USER) -> Json:
-    return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "text",
-            "text": {"body": body}}
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "text",
+        "text": {"body": body},
+    }
 
 
 def buttons(count: int, title: str = "Option") -> Json:
@@ -107,8 +112,11 @@ def list_message(sections: list[list[Json]], button: str = "Argomenti") -> Json:
 
 
 def template(name: str = "riprendi_conversazione") -> Json:
-    body = {"name": name, "language": {"code": "it"}, "components": [
-        {"type": "body", "parameters": [{"type": "text", "text": "Sheena"}]}]}
+    body = {
+        "name": name,
+        "language": {"code": "it"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Sheena"}]}],
+    }
     return {"messaging_product": "whatsapp", "to": USER, "type": "template", "template": body}
 
 
@@ -348,24 +356,36 @@ BUILT: dict[str, Callable[[], Json]] = {
         "cancel-button", "Cancel", context_id=DOC_CONTEXT_ID, msg_id=DOC_REPLY_ID, at=at(1739321024)
     ),
     "list_reply": lambda: list_reply(
-        "priority_express", "Priority Mail Express", "Next Day to 2 Days",
-        context_id=DOC_CONTEXT_ID, msg_id=DOC_REPLY_ID, at=at(1739321024),
+        "priority_express",
+        "Priority Mail Express",
+        "Next Day to 2 Days",
+        context_id=DOC_CONTEXT_ID,
+        msg_id=DOC_REPLY_ID,
+        at=at(1739321024),
     ),
     "audio_voice": lambda: audio_message(
-        "1003383421387256", msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQ0RTdBMUJDNkQzMkY4QTBFMzk5MQA=",
+        "1003383421387256",
+        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQ0RTdBMUJDNkQzMkY4QTBFMzk5MQA=",
         at=at(1749416512),
     ),
     "image": lambda: image_message(
-        "1479537139650973", "Permesso di soggiorno, pagina 1",
-        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQ5QjJDMEQ4RTNGNEExQjVDNkQ3RQA=", at=at(1749416601),
+        "1479537139650973",
+        "Permesso di soggiorno, pagina 1",
+        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQ5QjJDMEQ4RTNGNEExQjVDNkQ3RQA=",
+        at=at(1749416601),
     ),
     "location": lambda: location_message(
-        45.4674, 9.1898, name="Comune di Milano", address="Piazza della Scala, 2, 20121 Milano MI",
-        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQ3QzFEMkUzRjRBNUI2QzdEOEU5RgA=", at=at(1749416702),
+        45.4674,
+        9.1898,
+        name="Comune di Milano",
+        address="Piazza della Scala, 2, 20121 Milano MI",
+        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQ3QzFEMkUzRjRBNUI2QzdEOEU5RgA=",
+        at=at(1749416702),
     ),
     "contacts": lambda: contacts_message(
         [contact_card("Aisha Diallo", "+39 333 123 4567", wa_id="393331234567")],
-        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQxRjJBM0I0QzVENkU3RjhBOUIwQwA=", at=at(1749416803),
+        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQxRjJBM0I0QzVENkU3RjhBOUIwQwA=",
+        at=at(1749416803),
     ),
     "status_sent": lambda: served("sent", 1749417000),
     "status_delivered": lambda: served("delivered", 1749417002),
@@ -374,12 +394,15 @@ BUILT: dict[str, Callable[[], Json]] = {
         DOC_SENT_ID, "failed", at=at(1749417001), errors=[webhook_error(131047)]
     ),
     "text_with_bsuid": lambda: text_message(
-        "Ciao, mi serve il codice fiscale", sender=Sender(DOC_SENDER.name, DOC_SENDER.wa_id, user_id=BSUID),
-        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQ2QTdCOEM5RDBFMUYyQTNCNEM1RAA=", at=at(1749417100),
+        "Ciao, mi serve il codice fiscale",
+        sender=Sender(DOC_SENDER.name, DOC_SENDER.wa_id, user_id=BSUID),
+        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQ2QTdCOEM5RDBFMUYyQTNCNEM1RAA=",
+        at=at(1749417100),
     ),
     "text_phone_withheld": lambda: withheld_number_message(
         "Bonjour, j'ai besoin d'aide pour mon permis de séjour",
-        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzRDRFNUY2QTdCOEM5RDBFMUYyQQA=", at=at(1749417200),
+        msg_id="wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzRDRFNUY2QTdCOEM5RDBFMUYyQQA=",
+        at=at(1749417200),
     ),
 }
 

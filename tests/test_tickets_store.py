@@ -126,6 +126,10 @@ async def test_claim_reply_hold_close(stores: tuple[TicketStore, MediatorStore])
     assert await tickets.held_for_user("telegram:1") is None
     with pytest.raises(NotAllowed):
         await tickets.reply(amal, ticket.id, "too late")
+    with pytest.raises(NotAllowed):
+        await tickets.close(amal, ticket.id, Outcome.RESOLVED)
+    with pytest.raises(NotAllowed):
+        await tickets.release(amal, ticket.id)
 
 
 async def test_only_a_coordinator_reassigns(stores: tuple[TicketStore, MediatorStore]) -> None:

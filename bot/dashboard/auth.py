@@ -23,6 +23,7 @@ from yarl import URL
 from bot.dashboard.keys import CSRF_TOKEN, MEDIATOR, SESSION_ID
 from bot.dashboard.responses import error_response, is_api, render, route_name
 from bot.gateway.keys import MEDIATORS, TICKETS
+from bot.tickets.model import Mediator
 
 log = logging.getLogger(__name__)
 
@@ -79,41 +80,60 @@ async def submitted_csrf_token(request: web.Request) -> str | None:
     return None
 
 
+async def current_session(request: web.Request) -> tuple[Mediator, str] | None:
+    """The mediator and CSRF token of the request's session cookie, if it names a live session."""
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    if not 0 < len(session_id) <= MAX_TOKEN:
+        return None
+    return await request.config_dict[MEDIATORS].session(session_id)
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     resource = request.match_info.route.resource
     if isinstance(resource, web.StaticResource) or route_name(request) in PUBLIC_ROUTES:
         return await handler(request)
-    session_id = request.cookies.get(SESSION_COOKIE, "")
-    found = await request.config_dict[MEDIATORS].session(session_id) if 0 < len(session_id) <= MAX_TOKEN else None
+    found = await current_session(request)
     if found is None:
         if is_api(request):
             return error_response(request, 401, "Log in at /dashboard/login first.")
         target = request.path_qs if request.method in SAFE_METHODS else HOME_PATH
         return see_other(URL(LOGIN_PATH).with_query(next=target))
     mediator, csrf_token = found
-    request[MEDIATOR], request[CSRF_TOKEN], request[SESSION_ID] = mediator, csrf_token, session_id
+    request[MEDIATOR], request[CSRF_TOKEN] = mediator, csrf_token
+    request[SESSION_ID] = request.cookies[SESSION_COOKIE]
     if request.method not in SAFE_METHODS and not _same(await submitted_csrf_token(request), csrf_token):
         log.warning("dashboard: %s %s without a valid CSRF token", request.method, request.path)
-        return error_response(request, 403, "The form has expired or did not come from the dashboard. "
-                                            "Reload the page and try again.")
+        return error_response(
+            request,
+            403,
+            "The form has expired or did not come from the dashboard. Reload the page and try again.",
+        )
     return await handler(request)
 
 
 def _set_login_token(request: web.Request, response: web.StreamResponse, token: str) -> None:
     response.set_cookie(
-        LOGIN_COOKIE, token, path=LOGIN_PATH, httponly=True, samesite="Strict", secure=is_https(request),
+        LOGIN_COOKIE,
+        token,
+        path=LOGIN_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=is_https(request),
         max_age=3600,
     )
 
 
-def _login_page(request: web.Request, status: int = 200, error: str = "", email: str = "",
-                next_path: str = HOME_PATH) -> web.Response:
+def _login_page(
+    request: web.Request, status: int = 200, error: str = "", email: str = "", next_path: str = HOME_PATH
+) -> web.Response:
     existing = request.cookies.get(LOGIN_COOKIE, "")
     token = existing if 0 < len(existing) <= MAX_TOKEN else secrets.token_urlsafe(32)
     response = render(
-        request, "login.html",
-        {"login_token": token, "error": error, "email": email, "next": next_path}, status=status,
+        request,
+        "login.html",
+        {"login_token": token, "error": error, "email": email, "next": next_path},
+        status=status,
     )
     _set_login_token(request, response, token)
     return response
@@ -121,8 +141,7 @@ def _login_page(request: web.Request, status: int = 200, error: str = "", email:
 
 async def login_page(request: web.Request) -> web.StreamResponse:
     next_path = safe_next(request.query.get("next"))
-    session_id = request.cookies.get(SESSION_COOKIE, "")
-    if 0 < len(session_id) <= MAX_TOKEN and await request.config_dict[MEDIATORS].session(session_id):
+    if await current_session(request) is not None:
         return see_other(next_path)
     return _login_page(request, next_path=next_path)
 

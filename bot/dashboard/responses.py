@@ -44,5 +44,9 @@ def error_response(request: web.Request, status: int, message: str) -> web.Respo
         error = reason.lower().replace(" ", "_")
         return web.json_response({"error": error, "detail": message}, status=status)
     back = request.match_info.get("ticket_id")
-    return render(request, "error.html", {"status": status, "reason": reason, "message": message,
-                                          "ticket_id": back}, status=status)
+    return render(
+        request,
+        "error.html",
+        {"status": status, "reason": reason, "message": message, "ticket_id": back},
+        status=status,
+    )

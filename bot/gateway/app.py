@@ -15,9 +15,9 @@ from aiohttp import web
 
 from bot.catalog import load_catalog
 from bot.channels.base import OutboundChannel
-from bot.dashboard import add_dashboard
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp import WhatsAppChannel
+from bot.dashboard import add_dashboard
 from bot.db import create_engine, migrate
 from bot.detection import make_policy
 from bot.gateway import webchat, webhooks

@@ -244,7 +244,8 @@ class TicketStore:
         return await self.get(ticket_id)
 
     async def release(self, mediator: Mediator, ticket_id: str) -> Ticket:
-        await self.get_for(mediator, ticket_id)
+        if (await self.get_for(mediator, ticket_id)).status is Status.CLOSED:
+            raise NotAllowed("the ticket is closed")
         await self._set(ticket_id, assignee_id=None, status=Status.NEW.value)
         await self.audit(mediator, "release", ticket_id)
         return await self.get(ticket_id)
@@ -276,7 +277,8 @@ class TicketStore:
         await self.audit(mediator, "note", ticket_id)
 
     async def close(self, mediator: Mediator, ticket_id: str, outcome: Outcome) -> Ticket:
-        await self.get_for(mediator, ticket_id)
+        if (await self.get_for(mediator, ticket_id)).status is Status.CLOSED:
+            raise NotAllowed("the ticket is closed already")
         await self._set(ticket_id, status=Status.CLOSED.value, outcome=outcome.value, closed_at=utcnow())
         await self.audit(mediator, "close", ticket_id, outcome.value)
         return await self.get(ticket_id)

@@ -422,7 +422,7 @@ def check_message(body: Any) -> Check:
         return invalid("The parameter to is required.")
     kind = body.get("type", "text")  # Meta: type defaults to "text"
     if kind not in VALIDATORS:
-        return invalid(f"Param type must be one of {{{', '.join(VALIDATORS).upper()}}} - got \"{kind}\".")
+        return invalid(f'Param type must be one of {{{", ".join(VALIDATORS).upper()}}} - got "{kind}".')
     payload = body.get(kind)
     if not isinstance(payload, dict):
         return invalid(f"The parameter {kind} is required.")
