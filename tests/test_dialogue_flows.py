@@ -63,6 +63,8 @@ def test_urgent_answer_starts_with_what_to_do_now_and_offers_a_person(desk: Desk
     first = turn.replies[0]
     assert first.text.startswith(desk.kb().texts["ar"].topics[topic_id].now or "")
     assert "/ask_human" in payloads(first)
+    assert payloads(turn.replies[-1]) == ["/affirm", "/deny"], "and ends with the offer of a person"
+    assert turn.slots[flows.AWAITING] == "handoff_consent"
 
 
 def test_unknown_city_is_asked_with_buttons_and_remembered(desk: Desk) -> None:

@@ -227,6 +227,9 @@ def test_arabic_user_to_mediator_and_back_to_the_bot(world: World, browser: Any)
     send(world, world.telegram.text_message("كيف أجدد تصريح الإقامة", user=user))
     renewal = KB.texts["ar"].topics["residence_permit_renewal"].answer[0]
     wait_for(lambda: renewal in texts(world, user.id), what="the bot's answer after closing")
+    log = (world.stack.settings.data_dir / "processes.log").read_text(errors="replace")
+    for secret in ("صاحب البيت", answer, reply, str(user.id)):
+        assert secret not in log, "no message text or user id in the logs"
     total = time.monotonic() - started
     (SHOTS / "timings.json").write_text(
         json.dumps(

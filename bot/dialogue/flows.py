@@ -94,7 +94,17 @@ def answer_topic(desk: Desk, ctx: TurnContext) -> Turn:
         ask = tr._("Which city are you in? I will tell you where to go.")
         turn.replies.append(Reply(ask, city_buttons(desk)))
         turn.slots[PENDING] = topic.id
+        return turn
+    if topic.urgent and ctx.city in desk.catalog.cities:
+        offer_person(desk, ctx, turn)
     return turn
+
+
+def offer_person(desk: Desk, ctx: TurnContext, turn: Turn, city_id: str | None = None) -> None:
+    """Urgent topics end with the offer of a person at once (consent question)."""
+    offer = ask_human(desk, ctx, city_id)
+    turn.replies += offer.replies
+    turn.slots.update(offer.slots)
 
 
 def choose_city(desk: Desk, ctx: TurnContext) -> Turn:
@@ -115,6 +125,8 @@ def choose_city(desk: Desk, ctx: TurnContext) -> Turn:
     elif pending in desk.catalog.topics:
         turn.replies += office_replies(desk, tr, desk.catalog.topic(pending), city.id)
         turn.topic = pending
+        if desk.catalog.topic(pending).urgent:
+            offer_person(desk, ctx, turn, city.id)
     else:
         turn.replies[-1] = Reply(turn.replies[-1].text + "\n" + tr._("What is your question?"))
     return turn
