@@ -14,6 +14,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -163,15 +165,33 @@ def ensure_model() -> Path:
     return newest_model(PROJECT_DIR / "models")
 
 
-def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str] | None = None) -> Stack:
-    """A whole assistant on ports nobody uses, with its own data folder (tests and benchmarks)."""
-    settings = load_settings(
-        SPORTELLO_PORT=free_port(),
-        SPORTELLO_RASA_PORT=free_port(),
-        SPORTELLO_ACTIONS_PORT=free_port(),
-        SPORTELLO_DATA_DIR=data_dir,
-    )
+def settings_on_free_ports(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a whole assistant on unused ports; ``{port}`` in a string is the gateway's port."""
+    port = free_port()
+    values: dict[str, object] = {
+        "SPORTELLO_PORT": port,
+        "SPORTELLO_RASA_PORT": free_port(),
+        "SPORTELLO_ACTIONS_PORT": free_port(),
+        "SPORTELLO_DATA_DIR": data_dir,
+    }
+    values.update({k: v.format(port=port) if isinstance(v, str) else v for k, v in overrides.items()})
+    return load_settings(**values)
+
+
+@contextmanager
+def running(settings: Settings, log: IO[bytes], extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The three processes for the duration of a block (tests and benchmarks)."""
     stack = Stack(settings, ensure_model(), log=log, extra_env=extra_env)
+    try:
+        stack.start(timeout=400)
+        yield stack
+    finally:
+        stack.stop()
+
+
+def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str] | None = None) -> Stack:
+    """A whole assistant on ports nobody uses, with its own data folder; the caller stops it."""
+    stack = Stack(settings_on_free_ports(data_dir), ensure_model(), log=log, extra_env=extra_env)
     try:
         stack.start(timeout=400)
     except BaseException:

@@ -29,8 +29,7 @@ sys.path.insert(0, str(PROJECT))
 
 from bot.languages import LANGUAGES  # noqa: E402
 from bot.nlu_data import read_examples  # noqa: E402
-from bot.processes import Stack, ensure_model, free_port  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.processes import running, settings_on_free_ports  # noqa: E402
 from tests.helpers.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app  # noqa: E402
 from tests.helpers.threaded_server import ThreadedServer  # noqa: E402
 
@@ -43,8 +42,10 @@ def percentiles(values: list[float]) -> str:
     def pick(q: float) -> float:
         return ordered[min(int(len(ordered) * q), len(ordered) - 1)]
 
-    return (f"median {statistics.median(ordered):.1f} ms, p95 {pick(0.95):.1f} ms, "
-            f"p99 {pick(0.99):.1f} ms, max {ordered[-1]:.1f} ms")
+    return (
+        f"median {statistics.median(ordered):.1f} ms, p95 {pick(0.95):.1f} ms, "
+        f"p99 {pick(0.99):.1f} ms, max {ordered[-1]:.1f} ms"
+    )
 
 
 def texts(count: int) -> list[str]:
@@ -57,7 +58,8 @@ def texts(count: int) -> list[str]:
 def fire(url: str, updates: list[dict[str, object]], acks: list[float]) -> None:
     for update in updates:
         request = urllib.request.Request(
-            url, data=json.dumps(update).encode(),
+            url,
+            data=json.dumps(update).encode(),
             headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
         )
         started = time.perf_counter()
@@ -77,23 +79,20 @@ def main() -> int:
     args = parser.parse_args()
     telegram = FakeTelegram()
     fake = ThreadedServer(fake_telegram_app(telegram)).start()
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        settings = load_settings(
-            SPORTELLO_PORT=port, SPORTELLO_RASA_PORT=free_port(), SPORTELLO_ACTIONS_PORT=free_port(),
-            SPORTELLO_DATA_DIR=tmp, TELEGRAM_BOT_TOKEN=telegram.token,
-            TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/webhooks/telegram",
-            TELEGRAM_SECRET_TOKEN=SECRET, TELEGRAM_API_BASE_URL=f"{fake.url}/bot",
+    with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "processes.log", "wb") as log:
+        settings = settings_on_free_ports(
+            Path(tmp),
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_WEBHOOK_URL="http://127.0.0.1:{port}/webhooks/telegram",
+            TELEGRAM_SECRET_TOKEN=SECRET,
+            TELEGRAM_API_BASE_URL=f"{fake.url}/bot",
         )
-        with open(Path(tmp) / "processes.log", "wb") as log:
-            stack = Stack(settings, ensure_model(), log=log)
-            print("starting the assistant ...", flush=True)
-            stack.start(timeout=400)
-            try:
-                run(args, telegram, f"http://127.0.0.1:{port}/webhooks/telegram", settings.data_dir)
-            finally:
-                stack.stop()
-                fake.stop()
+        print("starting the assistant ...", flush=True)
+        try:
+            with running(settings, log):
+                run(args, telegram, f"http://127.0.0.1:{settings.port}/webhooks/telegram", settings.data_dir)
+        finally:
+            fake.stop()
     return 0
 
 

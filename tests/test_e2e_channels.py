@@ -20,8 +20,7 @@ import pytest
 from bot.catalog import PROJECT_DIR
 from bot.i18n import Translations
 from bot.knowledge import load_knowledge
-from bot.processes import Stack, ensure_model, free_port
-from bot.settings import load_settings
+from bot.processes import Stack, running, settings_on_free_ports
 from tests.helpers import fake_graph
 from tests.helpers.fake_graph import FakeGraph, fake_graph_app
 from tests.helpers.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
@@ -55,14 +54,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     telegram_server = ThreadedServer(fake_telegram_app(telegram)).start()
     graph_server = ThreadedServer(fake_graph_app(graph)).start()
     data = tmp_path_factory.mktemp("channels")
-    port = free_port()
-    settings = load_settings(
-        SPORTELLO_PORT=port,
-        SPORTELLO_RASA_PORT=free_port(),
-        SPORTELLO_ACTIONS_PORT=free_port(),
-        SPORTELLO_DATA_DIR=data,
+    settings = settings_on_free_ports(
+        data,
         TELEGRAM_BOT_TOKEN=telegram.token,
-        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/webhooks/telegram",
+        TELEGRAM_WEBHOOK_URL="http://127.0.0.1:{port}/webhooks/telegram",
         TELEGRAM_SECRET_TOKEN=SECRET,
         TELEGRAM_API_BASE_URL=f"{telegram_server.url}/bot",
         WHATSAPP_ACCESS_TOKEN=graph.token,
@@ -72,15 +67,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         WHATSAPP_API_BASE_URL=f"{graph_server.url}/v21.0",
     )
     log = data / "processes.log"
-    with log.open("wb") as handle:
-        stack = Stack(settings, ensure_model(), log=handle)
-        try:
-            stack.start(timeout=400)
+    try:
+        with log.open("wb") as handle, running(settings, handle) as stack:
             yield World(stack, telegram, graph, telegram_server, graph_server, log)
-        finally:
-            stack.stop()
-            telegram_server.stop()
-            graph_server.stop()
+    finally:
+        telegram_server.stop()
+        graph_server.stop()
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> int:

@@ -22,8 +22,7 @@ import pytest
 from bot.catalog import PROJECT_DIR
 from bot.i18n import Translations
 from bot.knowledge import load_knowledge
-from bot.processes import Stack, ensure_model, free_port
-from bot.settings import load_settings
+from bot.processes import Stack, running, settings_on_free_ports
 from tests.helpers.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
 from tests.helpers.threaded_server import ThreadedServer
 
@@ -79,25 +78,18 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     data = tmp_path_factory.mktemp("handoff")
     add_mediator(data, "amal@sportello.test", ["caserta"])
     add_mediator(data, "luca@sportello.test", ["roma"])
-    port = free_port()
-    settings = load_settings(
-        SPORTELLO_PORT=port,
-        SPORTELLO_RASA_PORT=free_port(),
-        SPORTELLO_ACTIONS_PORT=free_port(),
-        SPORTELLO_DATA_DIR=data,
+    settings = settings_on_free_ports(
+        data,
         TELEGRAM_BOT_TOKEN=telegram.token,
-        TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}/webhooks/telegram",
+        TELEGRAM_WEBHOOK_URL="http://127.0.0.1:{port}/webhooks/telegram",
         TELEGRAM_SECRET_TOKEN=SECRET,
         TELEGRAM_API_BASE_URL=f"{fake.url}/bot",
     )
-    with (data / "processes.log").open("wb") as log:
-        stack = Stack(settings, ensure_model(), log=log)
-        try:
-            stack.start(timeout=400)
+    try:
+        with (data / "processes.log").open("wb") as log, running(settings, log) as stack:
             yield World(stack, telegram)
-        finally:
-            stack.stop()
-            fake.stop()
+    finally:
+        fake.stop()
 
 
 def send(world: World, update: dict[str, Any]) -> None:

@@ -83,3 +83,19 @@ class OutboundChannel(Protocol):
     async def send_template(self, user: str, language: str) -> str:
         """Re-open a conversation (WhatsApp's approved template); others just raise Undeliverable."""
         ...
+
+
+class SendsParts:
+    """``send`` for channels that define ``parts`` and ``send_part``."""
+
+    def parts(self, reply: Reply, language: str) -> list[Any]:
+        raise NotImplementedError
+
+    async def send_part(self, user: str, part: Any) -> str:
+        raise NotImplementedError
+
+    async def send(self, user: str, reply: Reply, language: str) -> str:
+        message_id = ""
+        for part in self.parts(reply, language):
+            message_id = await self.send_part(user, part)
+        return message_id

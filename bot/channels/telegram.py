@@ -15,7 +15,7 @@ from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels import payloads
-from bot.channels.base import InboundMessage, Kind, RetryLater, Undeliverable
+from bot.channels.base import InboundMessage, Kind, RetryLater, SendsParts, Undeliverable
 from bot.channels.commands import command_or_text
 from bot.dialogue.turn import Reply
 from bot.i18n import Translations
@@ -51,7 +51,7 @@ def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-class TelegramChannel:
+class TelegramChannel(SendsParts):
     name = CHANNEL
 
     def __init__(self, bot: Bot, translations: Translations) -> None:
@@ -156,12 +156,6 @@ class TelegramChannel:
     async def send_part(self, user: str, part: Any) -> str:
         text, markup = part
         return await self._send_one(user, text, markup)
-
-    async def send(self, user: str, reply: Reply, language: str) -> str:
-        message_id = ""
-        for part in self.parts(reply, language):
-            message_id = await self.send_part(user, part)
-        return message_id
 
     async def send_template(self, user: str, language: str) -> str:
         raise Undeliverable("Telegram has no message templates")

@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels import payloads
-from bot.channels.base import InboundMessage, Kind, RetryLater, Undeliverable, WindowClosed
+from bot.channels.base import InboundMessage, Kind, RetryLater, SendsParts, Undeliverable, WindowClosed
 from bot.channels.commands import command_or_text
 from bot.dialogue.turn import Button, Reply
 from bot.i18n import Translations, Translator
@@ -188,7 +188,7 @@ def _list_message(body: str, buttons: list[Button], tr: Translator) -> Json:
     }
 
 
-class WhatsAppChannel:
+class WhatsAppChannel(SendsParts):
     name = CHANNEL
 
     def __init__(
@@ -221,12 +221,6 @@ class WhatsAppChannel:
         if last is None or utcnow() - last > WINDOW:
             raise WindowClosed("outside the 24-hour window")
         return await self._post(user, part)
-
-    async def send(self, user: str, reply: Reply, language: str) -> str:
-        message_id = ""
-        for part in self.parts(reply, language):
-            message_id = await self.send_part(user, part)
-        return message_id
 
     async def send_template(self, user: str, language: str) -> str:
         body = {

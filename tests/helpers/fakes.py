@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.base import DeliveryError
+from bot.channels.base import DeliveryError, SendsParts
 from bot.dialogue.turn import Reply
 from bot.errors import EngineUnavailable
 
@@ -25,7 +25,7 @@ class FakeEngine:
 
 
 @dataclass
-class FakeChannel:
+class FakeChannel(SendsParts):
     """Records what it sends; ``errors`` are raised, one per send, before anything succeeds."""
 
     name: str = "telegram"
@@ -42,12 +42,6 @@ class FakeChannel:
             raise self.errors.pop(0)
         self.sent.append((user, str(part)))
         return f"m{len(self.sent)}"
-
-    async def send(self, user: str, reply: Reply, language: str) -> str:
-        message_id = ""
-        for part in self.parts(reply, language):
-            message_id = await self.send_part(user, part)
-        return message_id
 
     async def send_template(self, user: str, language: str) -> str:
         self.templates.append(user)
