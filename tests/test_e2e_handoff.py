@@ -206,7 +206,7 @@ def test_arabic_user_to_mediator_and_back_to_the_bot(world: World, browser: Any)
     answer = "نعم، سآتي يوم الجمعة صباحا. شكرا"
     count = len(texts(world, user.id))
     send(world, world.telegram.text_message(answer, user=user))
-    amal.wait_for_selector(f"#transcript >> text={answer}", timeout=20000)
+    amal.wait_for_selector(f"#transcript >> text={answer}", timeout=30000)
     time.sleep(1)
     assert len(texts(world, user.id)) == count, "the bot stays quiet while a mediator holds the ticket"
     amal.screenshot(path=str(SHOTS / "2-ticket.png"), full_page=True)

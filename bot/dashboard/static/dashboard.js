@@ -6,6 +6,8 @@
   function listen(url, onEvent, onStop) {
     if (!url || !window.EventSource) return;
     var source = new EventSource(url);
+    // on every (re)connection, look once: anything that happened before we listened is shown too
+    source.onopen = function () { onEvent({}); };
     source.onmessage = function (message) {
       var data;
       try { data = JSON.parse(message.data); } catch (error) { return; }
