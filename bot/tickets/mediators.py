@@ -90,6 +90,7 @@ class MediatorStore:
         session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         now = utcnow()
         async with self._sessions.begin() as session:
+            await session.execute(delete(SessionRow).where(SessionRow.expires_at < now))  # old ones go
             session.add(
                 SessionRow(
                     id=session_id,
