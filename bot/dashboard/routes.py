@@ -161,7 +161,7 @@ async def ticket_page(request: web.Request) -> web.Response:
         {
             "ticket": ticket_view(ticket, catalog, utcnow()),
             "done": DONE.get(request.query.get("done", "")),
-            "can_claim": is_open and ticket.assignee != mediator.name,
+            "can_claim": is_open and ticket.assignee_id != mediator.id,
             "can_release": ticket.held,
             "can_reply": is_open,
             "can_close": is_open,

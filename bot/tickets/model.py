@@ -71,6 +71,7 @@ class Ticket:
     closed_at: datetime | None = None
     transcript: list[Entry] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    assignee_id: int | None = None
 
     @property
     def held(self) -> bool:

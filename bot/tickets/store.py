@@ -166,6 +166,7 @@ class TicketStore:
             closed_at=as_utc(row.closed_at) if row.closed_at else None,
             transcript=entries,
             notes=notes,
+            assignee_id=row.assignee_id,
         )
 
     async def _names(self, session: AsyncSession) -> dict[int, str]:
