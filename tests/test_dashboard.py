@@ -564,3 +564,33 @@ async def test_a_stream_ends_with_its_session(app: web.Application, client: Test
             pass
 
     await asyncio.wait_for(ended(), 3)
+
+
+def test_login_throttle_blocks_after_repeated_failures_and_forgets_after_a_while() -> None:
+    from bot.dashboard.throttle import MAX_FAILURES, WINDOW_SECONDS, LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    for _ in range(MAX_FAILURES):
+        assert not throttle.blocked("Amal@Example.org")
+        throttle.failed("amal@example.org")
+    assert throttle.blocked("AMAL@example.org")
+    now[0] = WINDOW_SECONDS + 1
+    assert not throttle.blocked("amal@example.org")
+
+
+async def test_login_is_refused_after_repeated_failures(app: web.Application, client: TestClient) -> None:
+    from bot.dashboard.throttle import MAX_FAILURES
+
+    await add_mediator(app, "anna@caserta.example")
+    page = await client.get("/dashboard/login")
+    form = {
+        "csrf_token": csrf_token_in(await page.text()),
+        "email": "anna@caserta.example",
+        "password": "x" * 12,
+    }
+    for _ in range(MAX_FAILURES):
+        assert (await client.post("/dashboard/login", data=form, allow_redirects=False)).status == 401
+    right = {**form, "email": "Anna@Caserta.example", "password": PASSWORD}
+    refused = await client.post("/dashboard/login", data=right, allow_redirects=False)
+    assert refused.status == 429, "even the right password waits once the e-mail is throttled"

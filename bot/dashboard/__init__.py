@@ -27,8 +27,9 @@ from aiohttp import web
 
 from bot.catalog import load_catalog
 from bot.dashboard.auth import auth_middleware
-from bot.dashboard.keys import CATALOG, CLOSING, DASHBOARD, KEEPALIVE, TEMPLATES
+from bot.dashboard.keys import CATALOG, CLOSING, DASHBOARD, KEEPALIVE, TEMPLATES, THROTTLE
 from bot.dashboard.routes import add_routes, errors_middleware, on_closing, security_headers
+from bot.dashboard.throttle import LoginThrottle
 from bot.gateway.keys import SETTINGS
 
 HERE = Path(__file__).resolve().parent
@@ -49,6 +50,7 @@ def add_dashboard(app: web.Application, *, keepalive: float = KEEPALIVE_SECONDS)
     )
     dashboard[CATALOG] = load_catalog(app[SETTINGS].project_dir)
     dashboard[KEEPALIVE] = keepalive
+    dashboard[THROTTLE] = LoginThrottle()
     dashboard[CLOSING] = asyncio.Event()  # binds to the running loop on first use (Python 3.10)
     dashboard.on_shutdown.append(on_closing)
     dashboard.on_response_prepare.append(security_headers)

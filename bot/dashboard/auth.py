@@ -20,7 +20,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from yarl import URL
 
-from bot.dashboard.keys import CSRF_TOKEN, MEDIATOR, SESSION_ID
+from bot.dashboard.keys import CSRF_TOKEN, MEDIATOR, SESSION_ID, THROTTLE
 from bot.dashboard.responses import error_response, is_api, render, route_name
 from bot.gateway.keys import MEDIATORS, TICKETS
 from bot.tickets.model import Mediator
@@ -152,12 +152,19 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not _same(_form_value(form, CSRF_FIELD), request.cookies.get(LOGIN_COOKIE)):
         return _login_page(request, 403, "The login form has expired. Please try again.", next_path=next_path)
     email, password = _form_value(form, "email").strip(), _form_value(form, "password")
+    throttle = request.config_dict[THROTTLE]
+    if throttle.blocked(email):
+        log.info("dashboard: login refused after repeated failures")
+        message = "Too many failed attempts. Wait 15 minutes, or ask a coordinator."
+        return _login_page(request, 429, message, email=email, next_path=next_path)
     mediator = None
     if 0 < len(email) <= MAX_EMAIL and 0 < len(password) <= MAX_PASSWORD:
         mediator = await request.config_dict[MEDIATORS].authenticate(email, password)
     if mediator is None:
+        throttle.failed(email)
         log.info("dashboard: a login failed")  # no e-mail in the log: people type passwords there
         return _login_page(request, 401, "Wrong e-mail or password.", email=email, next_path=next_path)
+    throttle.succeeded(email)
     session_id, _ = await request.config_dict[MEDIATORS].start_session(mediator)
     await request.config_dict[TICKETS].audit(mediator, "login", None)
     response = see_other(next_path)

@@ -8,6 +8,7 @@ import jinja2
 from aiohttp import web
 
 from bot.catalog import Catalog
+from bot.dashboard.throttle import LoginThrottle
 from bot.tickets.model import Mediator
 
 # on the dashboard sub-application
@@ -15,6 +16,7 @@ TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
 CATALOG = web.AppKey("dashboard_catalog", Catalog)
 KEEPALIVE = web.AppKey("dashboard_keepalive", float)  # seconds between SSE keep-alive comments
 CLOSING = web.AppKey("dashboard_closing", asyncio.Event)  # set on shutdown: live streams end
+THROTTLE = web.AppKey("dashboard_login_throttle", LoginThrottle)
 
 # on the gateway app: the dashboard sub-application, once added
 DASHBOARD = web.AppKey("dashboard", web.Application)

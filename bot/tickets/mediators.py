@@ -37,6 +37,7 @@ class MediatorStore:
     async def add(
         self, email: str, name: str, role: Role, cities: list[str], languages: list[str], password: str
     ) -> Mediator:
+        email = email.strip().casefold()  # e-mail addresses are compared without case
         if len(password) < MIN_PASSWORD:
             raise MediatorError(f"the password needs at least {MIN_PASSWORD} characters")
         async with self._sessions.begin() as session:
@@ -55,6 +56,7 @@ class MediatorStore:
         return _mediator(row)
 
     async def set_active(self, email: str, active: bool) -> Mediator:
+        email = email.strip().casefold()
         async with self._sessions.begin() as session:
             row = (await session.execute(select(MediatorRow).where(MediatorRow.email == email))).scalar()
             if row is None:
@@ -74,6 +76,7 @@ class MediatorStore:
         return _mediator(row) if row else None
 
     async def authenticate(self, email: str, password: str) -> Mediator | None:
+        email = email.strip().casefold()
         async with self._sessions() as session:
             row = (await session.execute(select(MediatorRow).where(MediatorRow.email == email))).scalar()
         if row is None or not row.active:
