@@ -9,7 +9,7 @@ import signal
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,6 +24,7 @@ from bot.processes import Stack, running, settings_on_free_ports
 from tests.helpers import fake_graph
 from tests.helpers.fake_graph import FakeGraph, fake_graph_app
 from tests.helpers.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
+from tests.helpers.stack import wait_for
 from tests.helpers.threaded_server import ThreadedServer
 
 pytestmark = pytest.mark.e2e
@@ -97,16 +98,6 @@ def whatsapp_update(world: World, payload: dict[str, Any], secret: str = APP_SEC
     return post(
         f"{world.gateway}/webhooks/whatsapp", body, {"X-Hub-Signature-256": fake_graph.sign(body, secret)}
     )
-
-
-def wait_for(condition: Callable[[], Any], seconds: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def telegram_texts(world: World, chat: int) -> list[str]:

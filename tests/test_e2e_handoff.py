@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from bot.i18n import Translations
 from bot.knowledge import load_knowledge
 from bot.processes import Stack, running, settings_on_free_ports
 from tests.helpers.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
+from tests.helpers.stack import wait_for
 from tests.helpers.threaded_server import ThreadedServer
 
 pytestmark = pytest.mark.e2e
@@ -100,16 +101,6 @@ def send(world: World, update: dict[str, Any]) -> None:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-
-
-def wait_for(condition: Callable[[], Any], seconds: float = 40, what: str = "") -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def button(world: World, chat: int, callback: str) -> dict[str, Any] | None:

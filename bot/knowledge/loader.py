@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -142,23 +142,28 @@ class KnowledgeReader:
         if kind == "topics":
             facts, problems = self._parse(path, TopicFacts)
             if facts is not None:
-                if facts.topic != path.stem:
-                    return [*problems, Problem(path, 1, f"topic '{facts.topic}' must match the file name")]
-                kb.facts[facts.topic] = facts
-                kb.files[f"topics/{facts.topic}"] = path
+                problems += _named_after(path, "topic", facts.topic, kb.facts, facts, kb.files)
             return problems
         if kind == "cities":
             city, problems = self._parse(path, CityKnowledge)
             if city is not None:
-                if city.city != path.stem:
-                    return [*problems, Problem(path, 1, f"city '{city.city}' must match the file name")]
-                kb.cities[city.city] = city
-                kb.files[f"cities/{city.city}"] = path
+                problems += _named_after(path, "city", city.city, kb.cities, city, kb.files)
             return problems
         text, problems = self._parse(path, LanguageTextFile)
         if text is not None:
             problems += _merge_text(kb.texts.setdefault(path.parent.name, LanguageText()), text, path)
         return problems
+
+
+def _named_after(
+    path: Path, kind: str, name: str, into: dict[str, Any], value: Any, files: dict[str, Path]
+) -> list[Problem]:
+    """Topic and city files are named after their id; a mismatch is an error, not a silent rename."""
+    if name != path.stem:
+        return [Problem(path, 1, f"{kind} '{name}' must match the file name")]
+    into[name] = value
+    files[f"{path.parent.name}/{name}"] = path
+    return []
 
 
 def _merge_text(target: LanguageText, text: LanguageTextFile, path: Path) -> list[Problem]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,6 +16,17 @@ from bot.processes import Stack, start_on_free_ports
 def start_stack(data_dir: Path, log: IO[bytes], knowledge_dir: Path | None = None) -> Stack:
     extra = {"SPORTELLO_KNOWLEDGE_DIR": str(knowledge_dir)} if knowledge_dir else {}
     return start_on_free_ports(data_dir, log, extra)
+
+
+def wait_for(condition: Callable[[], Any], seconds: float = 40, what: str = "") -> Any:
+    """Poll ``condition`` until it returns something truthy (the processes work in the background)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def chat(port: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
