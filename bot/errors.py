@@ -16,7 +16,12 @@ class InvalidMessage(SportelloError):
 
 
 class EngineUnavailable(SportelloError):
-    """Rasa or the action server did not answer: the user should try again later."""
+    """Rasa or the action server did not answer: the user should try again later.
+
+    ``language`` is the language the turn was going to be answered in (set by the conversation), so
+    that the "try again" message needs no second look at the user's profile."""
+
+    language: str | None = None
 
 
 class UnknownTopic(SportelloError):

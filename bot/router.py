@@ -94,7 +94,7 @@ class Router:
         await self.mailbox.postpone(inbound.id)
         if message.user_key not in self._engine_down_for:
             self._engine_down_for.add(message.user_key)
-            language = await self.conversations.language_for(message)
+            language = exc.language or await self.conversations.language_for(message)
             tr = self.translations(language)
             notice = tr._("We received your message. We will answer shortly.")
             await self.mailbox.queue(message.channel, message.user_key, language, [Reply(notice)])

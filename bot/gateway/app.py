@@ -157,7 +157,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     translations = Translations(settings.project_dir / "locales")
-    app = web.Application(middlewares=[error_middleware(translations)])
+    app = web.Application(middlewares=[error_middleware(translations, settings.default_language)])
     app[SETTINGS] = settings
     app[TRANSLATIONS] = translations
     aiohttp_jinja2.setup(

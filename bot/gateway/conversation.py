@@ -13,7 +13,7 @@ from bot.catalog import Catalog
 from bot.channels.base import InboundMessage
 from bot.detection import LanguagePolicy
 from bot.dialogue.turn import CONTROL_KEY, Button, Reply
-from bot.errors import InvalidMessage
+from bot.errors import EngineUnavailable, InvalidMessage
 from bot.gateway.engine import Engine
 from bot.handoff import Handoff
 from bot.languages import LANGUAGES
@@ -77,7 +77,11 @@ class Conversations:
         pinned = profile.language_pinned or message.language is not None
         city = message.city or profile.city
         metadata = {"language": language, "city": city, "channel": message.channel}
-        raw = await self.engine.send(message.user_key, message.text, metadata)
+        try:
+            raw = await self.engine.send(message.user_key, message.text, metadata)
+        except EngineUnavailable as exc:
+            exc.language = language
+            raise
         result = ChatResult(language=language)
         signals: dict[str, Any] = {}
         for item in raw:

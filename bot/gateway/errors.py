@@ -12,15 +12,12 @@ from bot.i18n import Translations
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_KEY = web.RequestKey("language", str)  # set once the request's language is known
-
-
 def engine_unavailable_message(translations: Translations, language: str) -> str:
     tr = translations(language)
     return tr._("Sorry, the assistant is not available right now. Please try again in a few minutes.")
 
 
-def error_middleware(translations: Translations) -> Middleware:
+def error_middleware(translations: Translations, default_language: str) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
@@ -29,7 +26,7 @@ def error_middleware(translations: Translations) -> Middleware:
             return web.json_response({"error": "invalid_request", "detail": str(exc)}, status=400)
         except EngineUnavailable as exc:
             log.warning("engine unavailable: %s", exc)
-            language = request.get(LANGUAGE_KEY, "it")
+            language = exc.language or default_language
             body = {
                 "error": "engine_unavailable",
                 "language": language,

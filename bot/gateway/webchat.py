@@ -13,7 +13,6 @@ from bot.channels.commands import command_or_text
 from bot.dialogue.turn import Reply
 from bot.errors import InvalidMessage
 from bot.gateway.conversation import ChatResult
-from bot.gateway.errors import LANGUAGE_KEY
 from bot.gateway.keys import CONVERSATIONS, SETTINGS, TRANSLATIONS
 from bot.languages import LANGUAGES, default_language_names, direction
 
@@ -63,9 +62,7 @@ def result_json(result: ChatResult) -> dict[str, Any]:
 async def chat(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     message = parse_chat_request(await request.read(), settings.max_text_chars)
-    conversations = request.app[CONVERSATIONS]
-    request[LANGUAGE_KEY] = await conversations.language_for(message)
-    result = await conversations.handle(message)
+    result = await request.app[CONVERSATIONS].handle(message)
     return web.json_response(result_json(result))
 
 
