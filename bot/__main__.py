@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog import PROJECT_DIR, load_catalog
+
+T = TypeVar("T")
 
 
 def knowledge_check(args: argparse.Namespace) -> int:
@@ -50,40 +56,47 @@ def run(args: argparse.Namespace) -> int:
     return run_all()
 
 
-def mediator_command(args: argparse.Namespace) -> int:
-    """Create or disable a mediator. The password is read from standard input, never from the command line."""
+def with_database(work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``work`` against the gateway's database (migrated first), then close the connections."""
     import asyncio
 
     from bot.db import create_engine, migrate
     from bot.settings import load_settings
-    from bot.tickets.mediators import MediatorError, MediatorStore
-    from bot.tickets.model import Role
 
-    settings = load_settings()
-    url = settings.gateway_database_url
+    url = load_settings().gateway_database_url
     migrate(url)
 
-    async def run() -> str:
+    async def run() -> T:
         engine = create_engine(url)
-        store = MediatorStore(engine)
         try:
-            if args.mediator_command == "add":
-                password = sys.stdin.readline().rstrip("\n")
-                catalog = load_catalog(PROJECT_DIR)
-                unknown = [c for c in args.cities if c not in catalog.cities]
-                if unknown:
-                    raise MediatorError(f"unknown cities: {', '.join(unknown)}")
-                mediator = await store.add(
-                    args.email, args.name, Role(args.role), args.cities, args.languages, password
-                )
-                return f"added {mediator.role.value} {mediator.email} (cities: {', '.join(mediator.cities)})"
-            mediator = await store.set_active(args.email, args.mediator_command == "enable")
-            return f"{args.mediator_command}d {mediator.email}"
+            return await work(engine)
         finally:
             await engine.dispose()
 
+    return asyncio.run(run())
+
+
+def mediator_command(args: argparse.Namespace) -> int:
+    """Create or disable a mediator. The password is read from standard input, never from the command line."""
+    from bot.tickets.mediators import MediatorError, MediatorStore
+    from bot.tickets.model import Role
+
+    async def change(engine: AsyncEngine) -> str:
+        store = MediatorStore(engine)
+        if args.mediator_command == "add":
+            password = sys.stdin.readline().rstrip("\n")
+            unknown = [c for c in args.cities if c not in load_catalog(PROJECT_DIR).cities]
+            if unknown:
+                raise MediatorError(f"unknown cities: {', '.join(unknown)}")
+            mediator = await store.add(
+                args.email, args.name, Role(args.role), args.cities, args.languages, password
+            )
+            return f"added {mediator.role.value} {mediator.email} (cities: {', '.join(mediator.cities)})"
+        mediator = await store.set_active(args.email, args.mediator_command == "enable")
+        return f"{args.mediator_command}d {mediator.email}"
+
     try:
-        print(asyncio.run(run()))
+        print(with_database(change))
     except MediatorError as exc:
         print(f"sportello: {exc}", file=sys.stderr)
         return 1
@@ -92,24 +105,14 @@ def mediator_command(args: argparse.Namespace) -> int:
 
 def tickets_purge(args: argparse.Namespace) -> int:
     """Delete transcripts of tickets closed more than N days ago (run it from cron)."""
-    import asyncio
     from datetime import timedelta
 
-    from bot.db import create_engine, migrate
-    from bot.settings import load_settings
     from bot.tickets.store import TicketStore
 
-    url = load_settings().gateway_database_url
-    migrate(url)
+    async def purge(engine: AsyncEngine) -> int:
+        return await TicketStore(engine).purge_closed(timedelta(days=args.days))
 
-    async def run() -> int:
-        engine = create_engine(url)
-        try:
-            return await TicketStore(engine).purge_closed(timedelta(days=args.days))
-        finally:
-            await engine.dispose()
-
-    print(f"purged the transcripts of {asyncio.run(run())} closed tickets older than {args.days} days")
+    print(f"purged the transcripts of {with_database(purge)} closed tickets older than {args.days} days")
     return 0
 
 

@@ -42,7 +42,8 @@ def direction(language: str) -> str:
 def load_language_names(project_dir: Path = PROJECT_DIR) -> LanguageNames:
     path = project_dir / "locales" / "languages.yml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))["languages"]
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = document["languages"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise ConfigurationError(f"cannot read {path}: {exc!r}") from exc
     missing = set(LANGUAGES) - set(data)
@@ -53,7 +54,7 @@ def load_language_names(project_dir: Path = PROJECT_DIR) -> LanguageNames:
     for code in LANGUAGES:
         for alias in [names[code], *data[code].get("aliases", [])]:
             aliases[fold(str(alias))] = code
-    terms = tuple(str(t) for t in yaml.safe_load(path.read_text(encoding="utf-8")).get("italian_terms", []))
+    terms = tuple(str(t) for t in document.get("italian_terms", []))
     return LanguageNames(names=names, aliases=aliases, italian_terms=terms)
 
 
