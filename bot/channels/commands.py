@@ -15,12 +15,14 @@ COMMANDS = {
 }
 
 
-def command_or_text(text: str) -> str:
-    """A known command becomes its payload; an unknown one is read as plain words; payloads pass."""
+def command_or_text(text: str, payloads_allowed: bool = False) -> str:
+    """A known command becomes its payload. Anything else starting with "/" is a button payload where
+    the channel sends presses as text (the web chat: ``payloads_allowed``), and plain words elsewhere
+    (Telegram and WhatsApp send presses separately, so a typed "/menu" must not act as a press)."""
     text = text.strip()
-    if not text.startswith("/") or "{" in text:
+    if not text.startswith("/"):
         return text
     command = text[1:].split()[0].split("@")[0].lower() if len(text) > 1 else ""
-    if command in COMMANDS:
+    if command in COMMANDS and "{" not in text:
         return COMMANDS[command]
-    return text
+    return text if payloads_allowed else text.lstrip("/")

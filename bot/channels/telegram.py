@@ -118,7 +118,7 @@ class TelegramChannel(SendsParts):
         hint = _language(author.language_code if author else None)
         chat_id = str(posted.chat.id)
         if posted.text:
-            text = _command_or_text(posted.text)
+            text = command_or_text(posted.text)
             return InboundMessage(CHANNEL, chat_id, text, Kind.TEXT, platform_id, language_hint=hint), None
         return InboundMessage(CHANNEL, chat_id, "", _kind(posted), platform_id, language_hint=hint), None
 
@@ -177,16 +177,6 @@ class TelegramChannel(SendsParts):
 def _language(code: str | None) -> str | None:
     short = (code or "").split("-")[0].lower()
     return short if short in LANGUAGES else None
-
-
-def _command_or_text(text: str) -> str:
-    """Commands become their payloads; an unknown /word is read as the plain word."""
-    mapped = command_or_text(text)
-    return (
-        mapped.lstrip("/")
-        if mapped == text.strip() and mapped.startswith("/") and "{" not in mapped
-        else mapped
-    )
 
 
 def _kind(message: Any) -> Kind:

@@ -12,6 +12,7 @@ from bot.i18n import Translations
 
 log = logging.getLogger(__name__)
 
+
 def engine_unavailable_message(translations: Translations, language: str) -> str:
     tr = translations(language)
     return tr._("Sorry, the assistant is not available right now. Please try again in a few minutes.")

@@ -43,7 +43,9 @@ def parse_chat_request(body: bytes, max_text_chars: int) -> InboundMessage:
             raise InvalidMessage(f"'{name}' must be a string")
     if language is not None and language not in LANGUAGES:
         raise InvalidMessage(f"'language' must be one of {', '.join(LANGUAGES)}")
-    return InboundMessage(CHANNEL, user.strip(), command_or_text(text), language=language, city=city)
+    return InboundMessage(
+        CHANNEL, user.strip(), command_or_text(text, payloads_allowed=True), language=language, city=city
+    )
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:
