@@ -55,9 +55,7 @@ def _check_facts(kb: KnowledgeBase, catalog: Catalog, directory: Path, today: da
         path = kb.files[f"topics/{topic_id}"]
         if topic_id not in catalog.topics:
             problems.append(Problem(path, 1, f"'{topic_id}' is not a topic of topics.yml"))
-        for office in facts.offices:
-            if office not in kb.office_types:
-                problems.append(Problem(path, 1, f"unknown office type '{office}'"))
+        problems += _unknown_office_types(path, facts.offices, kb)
         if today - facts.checked > STALE_AFTER:
             problems.append(
                 Problem(path, 1, f"facts last checked {facts.checked}: more than 12 months ago", "warning")
@@ -119,10 +117,12 @@ def _check_cities(kb: KnowledgeBase, catalog: Catalog, directory: Path, report: 
         path = kb.files[f"cities/{city_id}"]
         if city_id not in catalog.cities:
             problems.append(Problem(path, 1, f"'{city_id}' is not a city of cities.yml"))
-        for office_type in city.offices:
-            if office_type not in kb.office_types:
-                problems.append(Problem(path, 1, f"unknown office type '{office_type}'"))
+        problems += _unknown_office_types(path, list(city.offices), kb)
     return problems
+
+
+def _unknown_office_types(path: Path, office_types: list[str], kb: KnowledgeBase) -> list[Problem]:
+    return [Problem(path, 1, f"unknown office type '{t}'") for t in office_types if t not in kb.office_types]
 
 
 def _coverage(kb: KnowledgeBase, catalog: Catalog) -> dict[str, dict[str, int]]:
