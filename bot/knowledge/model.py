@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 MAX_MESSAGE_CHARS = 700
 MAX_TITLE_CHARS = 24
@@ -67,8 +67,31 @@ class LanguageTextFile(_Strict):
     office_types: dict[str, Text] = Field(default_factory=dict)
 
 
+OFFICE_FACTS = ("name", "address", "hours", "phone", "url")
+
+
+class OfficeSource(_Strict):
+    """A page someone read for an office's facts: where, when, and which facts it states."""
+
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    read: date
+    gives: list[str] = Field(default_factory=list)
+
+    @field_validator("gives")
+    @classmethod
+    def _gives_office_facts(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in (*OFFICE_FACTS, "notes")]
+        if unknown:
+            raise ValueError(f"gives names facts of an office ({', '.join(OFFICE_FACTS)}, notes): {unknown}")
+        return value
+
+
 class Office(_Strict):
-    """A city's office of one kind. Any field may be ``todo``; the assistant never shows one."""
+    """A city's office of one kind. Any field may be ``todo``; the assistant never shows one.
+
+    Every filled address, hours or phone needs a source: a fact nobody can trace is not shown to a
+    person who will walk across a city on the strength of it.
+    """
 
     name: OfficeField
     address: OfficeField = "todo"
@@ -76,6 +99,14 @@ class Office(_Strict):
     phone: OfficeField = "todo"
     url: OfficeField = "todo"
     notes: OfficeField | None = None
+    sources: list[OfficeSource] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _facts_have_a_source(self) -> Office:
+        filled = [name for name in ("address", "hours", "phone") if not is_todo(getattr(self, name))]
+        if filled and not self.sources:
+            raise ValueError(f"{', '.join(filled)} filled but no sources (url and date read)")
+        return self
 
     @field_validator("url")
     @classmethod
@@ -85,7 +116,7 @@ class Office(_Strict):
         return value
 
     def todos(self) -> list[str]:
-        return [name for name, value in self if is_todo(value)]
+        return [name for name in OFFICE_FACTS if is_todo(getattr(self, name))]
 
 
 def _office_or_todo(value: Any) -> Any:
