@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.catalog import PROJECT_DIR
+from bot.core.languages import DEFAULT_LANGUAGE, LANGUAGES
+from bot.core.settings import load_settings
 from bot.dialogue.desk import Desk, build_desk
 from bot.dialogue.turn import Turn, TurnContext
-from bot.languages import DEFAULT_LANGUAGE, LANGUAGES
 
 log = logging.getLogger(__name__)
 Flow = Callable[[Desk, TurnContext], Turn]
@@ -25,9 +23,9 @@ SLOTS = ("pending", "awaiting", "not_understood_count", "last_topic")
 
 @cache
 def desk() -> Desk:
-    """Built once per action-server process; knowledge files are still re-read when they change."""
-    knowledge_dir = os.environ.get("SPORTELLO_KNOWLEDGE_DIR")
-    return build_desk(PROJECT_DIR, Path(knowledge_dir) if knowledge_dir else None)
+    """Built once per action-server process (from the same settings as the gateway's); knowledge files
+    are still re-read when they change."""
+    return build_desk(load_settings())
 
 
 def turn_context(tracker: Tracker) -> TurnContext:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.catalog import Topic
+from bot.core.catalog import Topic
 from bot.dialogue.desk import Desk
-from bot.dialogue.turn import Button, Reply, payload
-from bot.i18n import Translator
+from bot.core.messages import Button, Reply, payload
+from bot.core.i18n import Translator
 from bot.knowledge.loader import LanguageText
 from bot.knowledge.model import Office, TopicText, is_todo
-from bot.languages import LANGUAGES
+from bot.core.languages import LANGUAGES
 
 FALLBACK_LANGUAGE = "en"
 

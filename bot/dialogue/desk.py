@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from bot.catalog import Catalog, load_catalog
-from bot.i18n import Translations, Translator
+from bot.core.catalog import Catalog, load_catalog
+from bot.core.i18n import Translations, Translator
 from bot.knowledge import KnowledgeBase, KnowledgeStore
-from bot.languages import LanguageNames, load_language_names
-from bot.textmatch import mentions
+from bot.core.languages import LanguageNames, load_language_names
+from bot.core.settings import Settings
+from bot.core.textmatch import mentions
 
 
 @dataclass
@@ -37,10 +37,11 @@ class Desk:
         return found.pop() if len(found) == 1 else None
 
 
-def build_desk(project_dir: Path, knowledge_dir: Path | None = None, reload_interval: float = 1.0) -> Desk:
+def build_desk(settings: Settings, reload_interval: float = 1.0) -> Desk:
+    """Everything the dialogue reads, from the places the settings name."""
     return Desk(
-        catalog=load_catalog(project_dir),
-        knowledge=KnowledgeStore(knowledge_dir or project_dir / "knowledge", interval=reload_interval),
-        translations=Translations(project_dir / "locales"),
-        language_names=load_language_names(project_dir),
+        catalog=load_catalog(settings.project_dir),
+        knowledge=KnowledgeStore(settings.knowledge_dir, interval=reload_interval),
+        translations=Translations(settings.locales_dir),
+        language_names=load_language_names(settings.project_dir),
     )

@@ -16,8 +16,9 @@ from bot.dialogue.answers import (
     urgent_reply,
 )
 from bot.dialogue.desk import Desk
-from bot.dialogue.turn import Button, Reply, Turn, TurnContext, payload
-from bot.languages import LANGUAGES
+from bot.core.messages import Button, HandoffRequest, Reply, Signals, payload
+from bot.dialogue.turn import Turn, TurnContext
+from bot.core.languages import LANGUAGES
 
 PENDING = "pending"  # slot: what to do once the user has told us their city
 LAST_TOPIC = "last_topic"  # slot: the topic a handoff is about
@@ -210,13 +211,13 @@ def give_consent(desk: Desk, ctx: TurnContext) -> Turn:
     return Turn(
         [Reply(text, (skip,))],
         slots={AWAITING: None},
-        signals={"handoff": {"topic": topic, "urgent": urgent}},
+        signals=Signals(handoff=HandoffRequest(topic, urgent)),
     )
 
 
 def check_status(desk: Desk, ctx: TurnContext) -> Turn:
     """The gateway knows the tickets: it answers with the user's open requests."""
-    return Turn(signals={"status": True})
+    return Turn(signals=Signals(status=True))
 
 
 def forget_me(desk: Desk, ctx: TurnContext) -> Turn:
@@ -238,7 +239,7 @@ def affirm(desk: Desk, ctx: TurnContext) -> Turn:
         tr = desk.tr(ctx.language)
         done = tr._("Done: we deleted your messages and your requests.")
         slots = {AWAITING: None, LAST_TOPIC: None, PENDING: None}
-        return Turn([Reply(done)], slots=slots, signals={"forget": True})
+        return Turn([Reply(done)], slots=slots, signals=Signals(forget=True))
     return menu(desk, ctx)
 
 

@@ -1,25 +1,11 @@
-"""The values that cross the boundary between Rasa actions, the dialogue functions and the gateway."""
+"""What a dialogue function reads (``TurnContext``) and returns (``Turn``)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# The key of the custom message actions send to tell the gateway what a turn decided.
-CONTROL_KEY = "sportello"
-
-
-@dataclass(frozen=True)
-class Button:
-    title: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class Reply:
-    text: str
-    buttons: tuple[Button, ...] = ()
+from bot.core.messages import CONTROL_KEY, Reply, Signals
 
 
 @dataclass(frozen=True)
@@ -44,18 +30,10 @@ class Turn:
     city: str | None = None
     language: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
-    # what the gateway must do after this turn: "handoff" (consent given: {topic, urgent}),
-    # "status" (list the user's open tickets), "forget" (erase the user's data)
-    signals: dict[str, Any] = field(default_factory=dict)
+    signals: Signals = field(default_factory=Signals)  # what the gateway must do after this turn
 
     def control(self) -> dict[str, Any]:
         """The custom message that carries the decisions to the gateway."""
-        decided = {"topic": self.topic, "city": self.city, "language": self.language, **self.signals}
-        return {CONTROL_KEY: {k: v for k, v in decided.items() if v is not None}}
-
-
-def payload(intent: str, **entities: str) -> str:
-    """A button payload in Rasa's syntax: pressing it triggers ``intent`` with ``entities``."""
-    if not entities:
-        return f"/{intent}"
-    return f"/{intent}{json.dumps(entities, separators=(',', ':'), ensure_ascii=False)}"
+        decided = {"topic": self.topic, "city": self.city, "language": self.language}
+        wire = {k: v for k, v in decided.items() if v is not None}
+        return {CONTROL_KEY: {**wire, **self.signals.to_wire()}}

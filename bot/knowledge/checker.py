@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.catalog import Catalog
+from bot.core.catalog import Catalog
 from bot.knowledge.loader import KnowledgeBase, Problem, load_knowledge
 from bot.knowledge.model import Office, is_todo
-from bot.languages import LANGUAGES
+from bot.core.languages import LANGUAGES
 
 STALE_AFTER = timedelta(days=365)
 

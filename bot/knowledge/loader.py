@@ -19,7 +19,8 @@ from bot.knowledge.model import (
     TopicFacts,
     TopicText,
 )
-from bot.yamlfile import YamlFileError, read_yaml
+from bot.core.errors import YamlFileError
+from bot.core.yamlfile import read_yaml
 
 Level = Literal["error", "warning"]
 ModelT = TypeVar("ModelT", bound=BaseModel)

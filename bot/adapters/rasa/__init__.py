@@ -1,0 +1,1 @@
+"""Rasa, seen from the gateway: the engine client (REST channel) and its tracker store (the transcript)."""

@@ -1,0 +1,1 @@
+"""The gateway's database: tables, migrations, and the stores on SQLAlchemy 2 (SQLite or PostgreSQL)."""

@@ -1,0 +1,162 @@
+"""The outbox on SQLAlchemy: replies wait here until the platform confirms them.
+
+A row is pending, sent, held (WhatsApp's window closed: it goes when the user writes again) or failed
+(with why). Per user, only the oldest pending row is due, so a conversation keeps its order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.adapters.sql.tables import OutboxRow
+from bot.core.clock import as_utc, utcnow
+from bot.core.messages import Button, Outbound, OutboundKind, Reply
+
+
+class SqlOutbox:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def queue(
+        self, channel: str, user_key: str, language: str, replies: list[Reply], kind: str = "reply"
+    ) -> None:
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            for reply in replies:
+                session.add(outbox_row(channel, user_key, language, reply, now, kind))
+
+    async def due(self, now: datetime) -> list[Outbound]:
+        """Per user, the oldest unsent reply, when it is due: order within a conversation holds."""
+        query = select(OutboxRow).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).scalars().all()
+        first: dict[str, OutboxRow] = {}
+        for row in rows:
+            first.setdefault(row.user_key, row)
+        return [_outbound(row) for row in first.values() if as_utc(row.next_attempt_at) <= now]
+
+    async def sent(self, outbound_id: int, platform_message_id: str) -> None:
+        async with self._sessions.begin() as session:  # an ephemeral reply leaves no trace once sent
+            await session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.id == outbound_id, OutboxRow.kind == OutboundKind.EPHEMERAL.value
+                )
+            )
+        await self._update(
+            outbound_id,
+            status="sent",
+            platform_message_id=platform_message_id,
+            sent_at=utcnow(),
+            attempts=OutboxRow.attempts + 1,
+            error=None,
+        )
+
+    async def part_sent(self, outbound_id: int, parts_sent: int, platform_message_id: str) -> None:
+        """One message of a multi-message reply went out: a retry starts after it."""
+        await self._update(outbound_id, parts_sent=parts_sent, platform_message_id=platform_message_id)
+
+    async def retry(self, outbound_id: int, delay: float, error: str) -> None:
+        await self._update(
+            outbound_id,
+            next_attempt_at=utcnow() + timedelta(seconds=delay),
+            attempts=OutboxRow.attempts + 1,
+            error=error,
+        )
+
+    async def failed(self, outbound_id: int, error: str) -> None:
+        await self._update(outbound_id, status="failed", attempts=OutboxRow.attempts + 1, error=error)
+
+    async def hold(self, user_key: str) -> None:
+        """WhatsApp window closed: keep this user's replies until they write again."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.user_key == user_key,
+                    OutboxRow.status == "pending",
+                    OutboxRow.kind.in_((OutboundKind.REPLY.value, OutboundKind.EPHEMERAL.value)),
+                )
+                .values(status="held")
+            )
+
+    async def delivery(self, platform_message_id: str, status: str, error: str | None) -> str | None:
+        """Record a platform's delivery status; returns the user it concerned (None if not ours)."""
+        async with self._sessions.begin() as session:
+            row = await self._by_platform_id(session, platform_message_id)
+            if row is None:
+                return None
+            row.delivery_status = status
+            if error:
+                row.error = error
+            return row.user_key
+
+    async def reopen(self, platform_message_id: str) -> None:
+        """WhatsApp refused a reply after accepting it (131047, window closed): hold it and queue the
+        approved template; the reply goes again when the user writes back."""
+        async with self._sessions.begin() as session:
+            row = await self._by_platform_id(session, platform_message_id)
+            if row is None or row.kind != OutboundKind.REPLY.value:
+                return
+            row.status = "held"
+            # a long answer is several messages, each failed by its own webhook: one template is enough
+            waiting = await session.execute(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.user_key == row.user_key,
+                    OutboxRow.kind == OutboundKind.TEMPLATE.value,
+                    OutboxRow.status == "pending",
+                )
+                .limit(1)
+            )
+            if waiting.first() is None:
+                template = outbox_row(
+                    row.channel, row.user_key, row.language, Reply(""), utcnow(), OutboundKind.TEMPLATE
+                )
+                session.add(template)
+
+    async def erase_user(self, user_key: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(delete(OutboxRow).where(OutboxRow.user_key == user_key))
+
+    async def _by_platform_id(self, session: AsyncSession, platform_message_id: str) -> OutboxRow | None:
+        query = select(OutboxRow).where(OutboxRow.platform_message_id == platform_message_id)
+        return (await session.execute(query)).scalar_one_or_none()
+
+    async def _update(self, outbound_id: int, **values: object) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(OutboxRow).where(OutboxRow.id == outbound_id).values(**values))
+
+
+def outbox_row(
+    channel: str, user_key: str, language: str, reply: Reply, now: datetime, kind: str = "reply"
+) -> OutboxRow:
+    return OutboxRow(
+        channel=channel,
+        user_key=user_key,
+        language=language,
+        kind=str(OutboundKind(kind).value),
+        text=reply.text,
+        buttons=[{"title": b.title, "payload": b.payload} for b in reply.buttons],
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def _outbound(row: OutboxRow) -> Outbound:
+    reply = Reply(row.text, tuple(Button(b["title"], b["payload"]) for b in row.buttons or []))
+    return Outbound(
+        row.id,
+        row.channel,
+        row.user_key,
+        row.language,
+        row.kind,
+        reply,
+        row.attempts,
+        as_utc(row.next_attempt_at),
+        row.parts_sent or 0,
+    )

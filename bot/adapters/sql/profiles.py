@@ -1,0 +1,41 @@
+"""Profiles on SQLAlchemy: one row per user (language, city, a pending handoff), erasable."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.adapters.sql.tables import UserProfileRow
+from bot.core.messages import HandoffRequest
+from bot.core.profiles import Profile
+
+
+class SqlProfileStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def get(self, user_key: str) -> Profile:
+        async with self._sessions() as session:
+            row = await session.get(UserProfileRow, user_key)
+        if row is None:
+            return Profile(user_key)
+        pending = HandoffRequest(row.handoff_topic, bool(row.handoff_urgent)) if row.handoff_pending else None
+        return Profile(row.user_key, row.language, bool(row.language_pinned), row.city, pending)
+
+    async def save(self, profile: Profile) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.get(UserProfileRow, profile.user_key)
+            if row is None:
+                row = UserProfileRow(user_key=profile.user_key)
+                session.add(row)
+            row.language = profile.language
+            row.language_pinned = profile.language_pinned
+            row.city = profile.city
+            pending = profile.pending_handoff
+            row.handoff_pending = pending is not None
+            row.handoff_topic = pending.topic if pending else None
+            row.handoff_urgent = pending.urgent if pending else False
+
+    async def erase(self, user_key: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(delete(UserProfileRow).where(UserProfileRow.user_key == user_key))

@@ -1,0 +1,335 @@
+"""Tickets on SQLAlchemy: human ids per city and year, transcripts, notes, mediators, the audit log.
+
+Every query that a dashboard route makes takes the mediator and checks their cities here, in one place.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.adapters.sql.tables import (
+    AuditRow,
+    MediatorRow,
+    TicketCounterRow,
+    TicketEntryRow,
+    TicketNoteRow,
+    TicketRow,
+    UserRefRow,
+)
+from bot.core.clock import as_utc, utcnow
+from bot.core.errors import NotAllowed, RoleRequired, TicketNotFound
+from bot.core.tickets import (
+    HELD,
+    Author,
+    Entry,
+    Mediator,
+    NewTicket,
+    Note,
+    Outcome,
+    QueueFilter,
+    Role,
+    Status,
+    Ticket,
+)
+
+
+async def _ref_row(session: AsyncSession, user_key: str) -> UserRefRow | None:
+    """The pseudonymous reference of a user's channel address, if they ever opened a ticket."""
+    return (await session.execute(select(UserRefRow).where(UserRefRow.user_key == user_key))).scalar()
+
+
+class SqlTicketStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    # users -------------------------------------------------------------------------------------
+    async def user_ref(self, session: AsyncSession, user_key: str) -> str:
+        row = await _ref_row(session, user_key)
+        if row is None:
+            row = UserRefRow(ref=secrets.token_hex(8), user_key=user_key)
+            session.add(row)
+        return row.ref
+
+    async def user_key_of(self, ticket: Ticket) -> str | None:
+        async with self._sessions() as session:
+            row = await session.get(UserRefRow, ticket.user_ref)
+            return row.user_key if row else None
+
+    # opening -----------------------------------------------------------------------------------
+    async def open(self, new: NewTicket) -> Ticket:
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            number = await self._next_number(session, new.city, now.year)
+            ticket_id = f"{new.province}-{now.year}-{number:04d}"
+            ref = await self.user_ref(session, new.user_key)
+            session.add(
+                TicketRow(
+                    id=ticket_id,
+                    city=new.city,
+                    language=new.language,
+                    topic=new.topic,
+                    urgent=new.urgent,
+                    channel=new.channel,
+                    user_ref=ref,
+                    status=Status.NEW.value,
+                    details=new.details,
+                    created_at=now,
+                    due_at=new.due_at,
+                )
+            )
+            for entry in new.transcript:
+                session.add(
+                    TicketEntryRow(
+                        ticket_id=ticket_id, author=entry.author.value, text=entry.text, at=entry.at
+                    )
+                )
+            if new.details:
+                session.add(
+                    TicketEntryRow(ticket_id=ticket_id, author=Author.USER.value, text=new.details, at=now)
+                )
+        return await self.get(ticket_id)
+
+    async def _next_number(self, session: AsyncSession, city: str, year: int) -> int:
+        query = select(TicketCounterRow).where(TicketCounterRow.city == city, TicketCounterRow.year == year)
+        counter = (await session.execute(query.with_for_update())).scalar()
+        if counter is None:
+            counter = TicketCounterRow(city=city, year=year, last=0)
+            session.add(counter)
+        counter.last += 1
+        return counter.last
+
+    # reading -----------------------------------------------------------------------------------
+    async def get(self, ticket_id: str) -> Ticket:
+        async with self._sessions() as session:
+            row = await session.get(TicketRow, ticket_id)
+            if row is None:
+                raise TicketNotFound(ticket_id)
+            return await self._ticket(session, row)
+
+    async def get_for(self, mediator: Mediator, ticket_id: str) -> Ticket:
+        ticket = await self.get(ticket_id)
+        if not mediator.may_see(ticket.city):
+            raise TicketNotFound(ticket_id)
+        return ticket
+
+    async def _ticket(self, session: AsyncSession, row: TicketRow, full: bool = True) -> Ticket:
+        entries: list[Entry] = []
+        notes: list[Note] = []
+        names = await self._names(session)
+        if full:
+            for e in (
+                await session.execute(
+                    select(TicketEntryRow)
+                    .where(TicketEntryRow.ticket_id == row.id)
+                    .order_by(TicketEntryRow.id)
+                )
+            ).scalars():
+                entries.append(Entry(Author(e.author), e.text, as_utc(e.at), names.get(e.mediator_id or -1)))
+            for n in (
+                await session.execute(
+                    select(TicketNoteRow).where(TicketNoteRow.ticket_id == row.id).order_by(TicketNoteRow.id)
+                )
+            ).scalars():
+                notes.append(Note(n.text, as_utc(n.at), names.get(n.mediator_id, "?")))
+        return Ticket(
+            id=row.id,
+            city=row.city,
+            language=row.language,
+            topic=row.topic,
+            urgent=row.urgent,
+            channel=row.channel,
+            user_ref=row.user_ref or "",
+            status=Status(row.status),
+            assignee=names.get(row.assignee_id) if row.assignee_id else None,
+            created_at=as_utc(row.created_at),
+            due_at=as_utc(row.due_at),
+            details=row.details,
+            outcome=Outcome(row.outcome) if row.outcome else None,
+            closed_at=as_utc(row.closed_at) if row.closed_at else None,
+            transcript=entries,
+            notes=notes,
+            assignee_id=row.assignee_id,
+        )
+
+    async def _names(self, session: AsyncSession) -> dict[int, str]:
+        return {m.id: m.name for m in (await session.execute(select(MediatorRow))).scalars()}
+
+    async def queue(self, mediator: Mediator, wanted: QueueFilter) -> list[Ticket]:
+        """The mediator's cities only; urgent first, then by due time."""
+        query = select(TicketRow).where(TicketRow.city.in_(mediator.cities))
+        if wanted.status:
+            query = query.where(TicketRow.status == wanted.status)
+        else:
+            query = query.where(TicketRow.status != Status.CLOSED.value)
+        if wanted.scope == "unassigned":
+            query = query.where(TicketRow.assignee_id.is_(None))
+        elif wanted.scope == "mine":
+            query = query.where(TicketRow.assignee_id == mediator.id)
+        if wanted.language:
+            query = query.where(TicketRow.language == wanted.language)
+        if wanted.topic:
+            query = query.where(TicketRow.topic == wanted.topic)
+        query = query.order_by(TicketRow.urgent.desc(), TicketRow.due_at, TicketRow.id)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).scalars().all()
+            return [await self._ticket(session, row, full=False) for row in rows]
+
+    async def open_for_user(self, user_key: str) -> list[Ticket]:
+        """The user's tickets that are not closed (for /status)."""
+        async with self._sessions() as session:
+            ref = await _ref_row(session, user_key)
+            if ref is None:
+                return []
+            rows = (
+                (
+                    await session.execute(
+                        select(TicketRow)
+                        .where(TicketRow.user_ref == ref.ref, TicketRow.status != Status.CLOSED.value)
+                        .order_by(TicketRow.created_at)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            return [await self._ticket(session, row, full=False) for row in rows]
+
+    async def held_for_user(self, user_key: str) -> Ticket | None:
+        """The ticket a mediator holds for this user, if any: their messages go there, not to Rasa."""
+        held = [t for t in await self.open_for_user(user_key) if t.status in HELD]
+        return held[0] if held else None
+
+    # changing ----------------------------------------------------------------------------------
+    async def add_entry(
+        self,
+        ticket_id: str,
+        author: Author,
+        text: str,
+        mediator_id: int | None = None,
+        status: Status | None = None,
+    ) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                TicketEntryRow(
+                    ticket_id=ticket_id, author=author.value, mediator_id=mediator_id, text=text, at=utcnow()
+                )
+            )
+            if status is not None:
+                await session.execute(
+                    update(TicketRow).where(TicketRow.id == ticket_id).values(status=status.value)
+                )
+
+    async def claim(self, mediator: Mediator, ticket_id: str) -> Ticket:
+        ticket = await self.get_for(mediator, ticket_id)
+        if ticket.status is Status.CLOSED:
+            raise NotAllowed("the ticket is closed")
+        await self._set(ticket_id, assignee_id=mediator.id, status=Status.ASSIGNED.value)
+        await self.audit(mediator, "claim", ticket_id)
+        return await self.get(ticket_id)
+
+    async def release(self, mediator: Mediator, ticket_id: str) -> Ticket:
+        if (await self.get_for(mediator, ticket_id)).status is Status.CLOSED:
+            raise NotAllowed("the ticket is closed")
+        await self._set(ticket_id, assignee_id=None, status=Status.NEW.value)
+        await self.audit(mediator, "release", ticket_id)
+        return await self.get(ticket_id)
+
+    async def reassign(self, coordinator: Mediator, ticket_id: str, to: Mediator) -> Ticket:
+        if coordinator.role is not Role.COORDINATOR:
+            raise RoleRequired("only a coordinator reassigns tickets")
+        ticket = await self.get_for(coordinator, ticket_id)
+        if not to.may_see(ticket.city):
+            raise NotAllowed("that mediator does not work for this city")
+        await self._set(ticket_id, assignee_id=to.id, status=Status.ASSIGNED.value)
+        await self.audit(coordinator, "reassign", ticket_id, f"to mediator {to.id}")
+        return await self.get(ticket_id)
+
+    async def reply(self, mediator: Mediator, ticket_id: str, text: str) -> Ticket:
+        ticket = await self.get_for(mediator, ticket_id)
+        if ticket.status is Status.CLOSED:
+            raise NotAllowed("the ticket is closed")
+        if ticket.assignee is None:
+            await self._set(ticket_id, assignee_id=mediator.id)
+        await self.add_entry(ticket_id, Author.MEDIATOR, text, mediator.id, Status.WAITING_FOR_USER)
+        await self.audit(mediator, "reply", ticket_id)
+        return await self.get(ticket_id)
+
+    async def note(self, mediator: Mediator, ticket_id: str, text: str) -> None:
+        await self.get_for(mediator, ticket_id)
+        async with self._sessions.begin() as session:
+            session.add(TicketNoteRow(ticket_id=ticket_id, mediator_id=mediator.id, text=text, at=utcnow()))
+        await self.audit(mediator, "note", ticket_id)
+
+    async def close(self, mediator: Mediator, ticket_id: str, outcome: Outcome) -> Ticket:
+        if (await self.get_for(mediator, ticket_id)).status is Status.CLOSED:
+            raise NotAllowed("the ticket is closed already")
+        await self._set(ticket_id, status=Status.CLOSED.value, outcome=outcome.value, closed_at=utcnow())
+        await self.audit(mediator, "close", ticket_id, outcome.value)
+        return await self.get(ticket_id)
+
+    async def _set(self, ticket_id: str, **values: object) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(**values))
+
+    async def audit(
+        self, mediator: Mediator | None, action: str, ticket_id: str | None, detail: str = ""
+    ) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                AuditRow(
+                    mediator_id=mediator.id if mediator else None,
+                    action=action,
+                    ticket_id=ticket_id,
+                    detail=detail,
+                    at=utcnow(),
+                )
+            )
+
+    # privacy -----------------------------------------------------------------------------------
+    async def erase_user(self, user_key: str) -> int:
+        """Delete the user's words everywhere in tickets; keep topic, city and outcome for statistics."""
+        async with self._sessions.begin() as session:
+            ref = await _ref_row(session, user_key)
+            if ref is None:
+                return 0
+            ids = list(
+                (await session.execute(select(TicketRow.id).where(TicketRow.user_ref == ref.ref))).scalars()
+            )
+            await self._strip(session, ids)
+            await session.execute(
+                update(TicketRow)
+                .where(TicketRow.id.in_(ids))
+                .values(
+                    user_ref=None,
+                    details="",
+                    status=Status.CLOSED.value,
+                    outcome=TicketRow.outcome,
+                    closed_at=utcnow(),
+                )
+            )
+            await session.execute(delete(UserRefRow).where(UserRefRow.ref == ref.ref))
+            return len(ids)
+
+    async def purge_closed(self, older_than: timedelta) -> int:
+        """Transcripts of tickets closed before now - older_than are deleted (retention)."""
+        limit = utcnow() - older_than
+        async with self._sessions.begin() as session:
+            ids = list(
+                (
+                    await session.execute(
+                        select(TicketRow.id).where(
+                            TicketRow.status == Status.CLOSED.value, TicketRow.closed_at < limit
+                        )
+                    )
+                ).scalars()
+            )
+            await self._strip(session, ids)
+            await session.execute(update(TicketRow).where(TicketRow.id.in_(ids)).values(details=""))
+            return len(ids)
+
+    async def _strip(self, session: AsyncSession, ticket_ids: list[str]) -> None:
+        await session.execute(delete(TicketEntryRow).where(TicketEntryRow.ticket_id.in_(ticket_ids)))
+        await session.execute(delete(TicketNoteRow).where(TicketNoteRow.ticket_id.in_(ticket_ids)))

@@ -1,0 +1,173 @@
+"""Telegram (python-telegram-bot >= 22): parse updates, send replies with inline keyboards, commands.
+
+Webhook mode when TELEGRAM_WEBHOOK_URL is set (the gateway checks X-Telegram-Bot-Api-Secret-Token),
+long polling otherwise. Buttons carry short ids (``bot.adapters.payloads``) within 64 bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.adapters import payloads
+from bot.adapters.sending import SendsParts, split_text
+from bot.core.commands import command_or_text
+from bot.core.errors import RetryLater, Undeliverable
+from bot.core.i18n import Translations
+from bot.core.languages import LANGUAGES
+from bot.core.messages import InboundMessage, Kind, Reply
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    buttons = [InlineKeyboardButton(b.title, callback_data=payloads.encode(b.payload)) for b in reply.buttons]
+    short = all(len(b.title) <= 14 for b in reply.buttons)
+    width = 2 if short and len(buttons) > 3 else 1
+    return InlineKeyboardMarkup([buttons[i : i + width] for i in range(0, len(buttons), width)])
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class TelegramChannel(SendsParts):
+    name = CHANNEL
+
+    def __init__(self, bot: Bot, translations: Translations) -> None:
+        self.bot = bot
+        self.translations = translations
+
+    @classmethod
+    def create(cls, token: str, base_url: str, translations: Translations) -> TelegramChannel:
+        base = base_url.rstrip("/")
+        file_url = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
+        return cls(Bot(token, base_url=base, base_file_url=file_url), translations)
+
+    # lifecycle -----------------------------------------------------------------------------------
+    async def start(self, webhook_url: str, secret_token: str) -> None:
+        await self.bot.initialize()
+        await self.set_commands()
+        if webhook_url:
+            await self.bot.set_webhook(
+                webhook_url, secret_token=secret_token, allowed_updates=ALLOWED_UPDATES
+            )
+        else:
+            await self.bot.delete_webhook()
+
+    async def stop(self) -> None:
+        await self.bot.shutdown()
+
+    async def set_commands(self) -> None:
+        """The command menu in each language (Telegram shows the one matching the app's language)."""
+        for language in LANGUAGES:
+            tr = self.translations(language)
+            commands = [
+                BotCommand("start", tr._("Start and choose your language")),
+                BotCommand("language", tr._("Choose your language")),
+                BotCommand("city", tr._("Choose your city")),
+                BotCommand("help", tr._("What I can help with")),
+                BotCommand("human", tr._("Talk to a person")),
+                BotCommand("status", tr._("Your open requests")),
+                BotCommand("forget", tr._("Delete my data")),
+            ]
+            await self.bot.set_my_commands(commands, language_code=None if language == "it" else language)
+
+    # inbound -------------------------------------------------------------------------------------
+    def parse(self, data: dict[str, Any]) -> tuple[InboundMessage | None, str | None]:
+        """An update as an ``InboundMessage`` (None when there is nothing to answer) and, for a button
+        press, the callback query id that must be answered."""
+        update = Update.de_json(data, self.bot)
+        if update is None:
+            return None, None
+        platform_id = str(update.update_id)
+        if update.callback_query is not None:
+            query = update.callback_query
+            clicked_in = str(query.message.chat.id if query.message else query.from_user.id)
+            pressed = payloads.decode(query.data or "")
+            if not pressed:
+                return None, query.id
+            hint = _language(query.from_user.language_code)
+            return InboundMessage(
+                CHANNEL, clicked_in, pressed, Kind.TEXT, platform_id, language_hint=hint
+            ), query.id
+        posted = update.message or update.edited_message
+        if posted is None:
+            return None, None
+        author = posted.from_user
+        hint = _language(author.language_code if author else None)
+        chat_id = str(posted.chat.id)
+        if posted.text:
+            text = command_or_text(posted.text)
+            return InboundMessage(CHANNEL, chat_id, text, Kind.TEXT, platform_id, language_hint=hint), None
+        return InboundMessage(CHANNEL, chat_id, "", _kind(posted), platform_id, language_hint=hint), None
+
+    async def answer_callback(self, query_id: str) -> None:
+        try:
+            await self.bot.answer_callback_query(query_id)
+        except TelegramError as exc:
+            log.info("callback query not answered: %s", exc)
+
+    async def poll(self, deliver: Any) -> None:
+        """Long polling for a laptop with no public address: ``deliver(update_json)`` for each update."""
+        offset = 0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES
+                )
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except TelegramError as exc:
+                log.warning("telegram polling failed: %s", exc)
+                await asyncio.sleep(5)
+                continue
+            for update in updates:
+                await deliver(update.to_dict())
+                offset = update.update_id + 1
+
+    # outbound ------------------------------------------------------------------------------------
+    def parts(self, reply: Reply, language: str) -> list[Any]:
+        """The Telegram messages of one reply: text split at 4,096, the keyboard on the last."""
+        texts = split_text(reply.text, MAX_TEXT)
+        return [(text, keyboard(reply) if i == len(texts) - 1 else None) for i, text in enumerate(texts)]
+
+    async def send_part(self, user: str, part: Any) -> str:
+        text, markup = part
+        return await self._send_one(user, text, markup)
+
+    async def send_template(self, user: str, language: str) -> str:
+        raise Undeliverable("Telegram has no message templates")
+
+    async def _send_one(self, chat: str, text: str, markup: InlineKeyboardMarkup | None) -> str:
+        try:
+            sent = await self.bot.send_message(chat_id=int(chat), text=text, reply_markup=markup)
+        except RetryAfter as exc:
+            raise RetryLater(_seconds(exc.retry_after), "telegram 429") from exc
+        except Forbidden as exc:
+            raise Undeliverable(f"telegram: {exc.message}") from exc
+        except BadRequest as exc:
+            raise Undeliverable(f"telegram: {exc.message}") from exc
+        except NetworkError as exc:
+            raise RetryLater(5, f"telegram: {exc.message}") from exc
+        return str(sent.message_id)
+
+
+def _language(code: str | None) -> str | None:
+    short = (code or "").split("-")[0].lower()
+    return short if short in LANGUAGES else None
+
+
+def _kind(message: Any) -> Kind:
+    return Kind.VOICE if (message.voice or message.audio or message.video_note) else Kind.MEDIA

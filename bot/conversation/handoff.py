@@ -1,0 +1,110 @@
+"""The desk's side of a handoff: the user's few words open a ticket for the city's team, and while a
+mediator holds the ticket the user's messages go to it. The dialogue (consent, asking for the few
+words) happens in Rasa (``bot/dialogue/flows.py``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.core.catalog import Catalog
+from bot.core.clock import add_working_days, utcnow
+from bot.core.i18n import Translations
+from bot.core.messages import HandoffRequest, InboundMessage, Reply
+from bot.core.ports import Outbox, TicketEvents, TicketStore, Transcript
+from bot.core.tickets import Author, NewTicket, Ticket, TicketEvent
+from bot.knowledge import KnowledgeStore
+
+log = logging.getLogger(__name__)
+URGENT_WITHIN = timedelta(hours=4)
+STAFF_LANGUAGE = "it"
+DEFAULT_WORKING_DAYS = 2
+
+
+@dataclass
+class Handoff:
+    tickets: TicketStore
+    transcript: Transcript
+    events: TicketEvents
+    outbox: Outbox
+    translations: Translations
+    catalog: Catalog
+    knowledge: KnowledgeStore
+    staff_chat: str = ""  # "telegram:<chat id>" of the staff group, or ""
+    dashboard_url: str = ""
+
+    async def to_mediator(self, message: InboundMessage) -> bool:
+        """While a mediator holds the user's ticket, their message goes there and the bot stays quiet."""
+        ticket = await self.tickets.held_for_user(message.user_key)
+        if ticket is None or not message.text:
+            return False
+        await self.tickets.add_entry(ticket.id, Author.USER, message.text)
+        self.events.publish(TicketEvent(ticket.id, "entry", ticket.city))
+        return True
+
+    def working_days(self, city: str) -> int:
+        """What the city's team promises (``knowledge/cities/<city>.yml``, handoff section)."""
+        knowledge = self.knowledge.current().cities.get(city)
+        return knowledge.handoff.answer_within_working_days if knowledge else DEFAULT_WORKING_DAYS
+
+    async def open_ticket(
+        self, message: InboundMessage, city_id: str | None, request: HandoffRequest, language: str
+    ) -> list[Reply]:
+        """The user's few words (or Skip) arrived: open the ticket and say what happens next."""
+        tr = self.translations(language)
+        if city_id not in self.catalog.cities:
+            return [Reply(tr._("Which city are you in? I will tell you how to reach our team."))]
+        city = self.catalog.city(city_id)
+        now = utcnow()
+        days = self.working_days(city.id)
+        due = now + URGENT_WITHIN if request.urgent else add_working_days(now, days)
+        ticket = await self.tickets.open(
+            NewTicket(
+                city=city.id,
+                province=city.province,
+                language=language,
+                topic=request.topic,
+                urgent=request.urgent,
+                channel=message.channel,
+                user_key=message.user_key,
+                details="" if message.is_payload else message.text,
+                due_at=due,
+                transcript=tuple(await self.transcript.conversation(message.user_key)),
+            )
+        )
+        self.events.publish(TicketEvent(ticket.id, "new", ticket.city))
+        await self._notify_staff(ticket)
+        log.info("ticket %s opened (%s, %s)", ticket.id, ticket.city, ticket.language)
+        when = tr._("today, as soon as possible") if request.urgent else tr._(
+            "within {days} working days", days=days
+        )
+        text = tr._(
+            "Your request number is {ticket}. A person from the one-stop shop in {city} will answer you "
+            "here {when}. You can write /status to see your requests.",
+            ticket=ticket.id,
+            city=city.name,
+            when=when,
+        )
+        replies = [Reply(text)]
+        if request.urgent:
+            replies.append(Reply(tr._("If you are in danger, call 112. It is free.")))
+        return replies
+
+    async def _notify_staff(self, ticket: Ticket) -> None:
+        """A line in the staff's group: the ticket's id, city, language, topic and a link, no words of
+        the user's (the group is a chat app, not the dashboard)."""
+        if not self.staff_chat:
+            return
+        tr = self.translations(STAFF_LANGUAGE)
+        text = tr._(
+            "New request {ticket} ({city}, {language}, {topic}){urgent}: {link}",
+            ticket=ticket.id,
+            city=ticket.city,
+            language=ticket.language,
+            topic=ticket.topic or "-",
+            urgent=" - " + tr._("URGENT") if ticket.urgent else "",
+            link=f"{self.dashboard_url.rstrip('/')}/dashboard/tickets/{ticket.id}",
+        )
+        channel = self.staff_chat.split(":", 1)[0]
+        await self.outbox.queue(channel, self.staff_chat, STAFF_LANGUAGE, [Reply(text)])

@@ -1,0 +1,156 @@
+"""One inbound message in, the desk's replies out: language, profile, Rasa, and what Rasa decided.
+
+Channels turn their input into an ``InboundMessage``; the web chat calls ``handle`` directly, Telegram
+and WhatsApp messages come through the inbox worker (``answer``), which also says when the engine is
+down. Each channel renders the ``ChatResult`` for its own limits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.conversation.handoff import Handoff
+from bot.conversation.language import LanguagePolicy
+from bot.conversation.privacy import Privacy
+from bot.core.catalog import Catalog
+from bot.core.errors import EngineUnavailable, InvalidMessage
+from bot.core.i18n import Translations
+from bot.core.languages import LANGUAGES
+from bot.core.messages import CONTROL_KEY, Button, ChatResult, InboundMessage, Kind, Reply, Signals
+from bot.core.ports import Engine, ProfileStore
+from bot.core.profiles import Profile
+from bot.dialogue.answers import person_button
+
+
+class ConversationService:
+    """Routes each message: detects the language, asks Rasa, remembers what the turn decided.
+
+    Without ``handoff`` and ``privacy`` (unit tests of the language and engine paths) every message
+    goes to the engine and the handoff, /status and /forget signals are ignored.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        profiles: ProfileStore,
+        policy: LanguagePolicy,
+        catalog: Catalog,
+        translations: Translations,
+        handoff: Handoff | None = None,
+        privacy: Privacy | None = None,
+    ) -> None:
+        self.engine = engine
+        self.profiles = profiles
+        self.policy = policy
+        self.catalog = catalog
+        self.translations = translations
+        self.handoff = handoff
+        self.privacy = privacy
+
+    async def language_for(self, message: InboundMessage) -> str:
+        """The language this message should be answered in (saving an explicit choice)."""
+        profile = await self.profiles.get(message.user_key)
+        return self._decide_language(profile, message)
+
+    async def answer(self, message: InboundMessage) -> ChatResult:
+        """Any message: text goes to the conversation, a voice message or a photo gets a fixed reply."""
+        if message.kind is Kind.TEXT:
+            return await self.handle(message)
+        language = await self.language_for(message)
+        return ChatResult(language=language, replies=[self._not_text_reply(message.kind, language)])
+
+    def outage_notice(self, language: str) -> Reply:
+        """Said once per outage to a user whose message waits in the inbox for the engine."""
+        return Reply(self.translations(language)._("We received your message. We will answer shortly."))
+
+    async def handle(self, message: InboundMessage) -> ChatResult:
+        self._validate(message)
+        profile = await self.profiles.get(message.user_key)
+        language = self._decide_language(profile, message)
+        if self.handoff is not None:
+            if await self.handoff.to_mediator(message):
+                return ChatResult(language=language)  # a mediator holds the conversation: bot quiet
+            if profile.pending_handoff is not None:
+                return await self._open_ticket(message, profile, language)
+        pinned = profile.language_pinned or message.language is not None
+        city = message.city or profile.city
+        metadata = {"language": language, "city": city, "channel": message.channel}
+        try:
+            raw = await self.engine.send(message.user_key, message.text, metadata)
+        except EngineUnavailable as exc:
+            exc.language = language
+            raise
+        result = ChatResult(language=language)
+        signals = Signals()
+        for item in raw:
+            control = (item.get("custom") or {}).get(CONTROL_KEY)
+            if isinstance(control, dict):
+                result.topic = control.get("topic") or result.topic
+                city = control.get("city") or city
+                if control.get("language") in LANGUAGES:
+                    result.language, pinned = control["language"], True
+                signals = _merge(signals, Signals.from_wire(control))
+            elif item.get("text"):
+                result.replies.append(_reply(item))
+        profile = profile.with_changes(language=result.language, language_pinned=pinned, city=city)
+        return await self._after_turn(message, profile, result, signals)
+
+    def _decide_language(self, profile: Profile, message: InboundMessage) -> str:
+        if message.language:
+            return message.language
+        if message.is_payload:
+            return profile.language or self.policy.default
+        return self.policy.decide(
+            message.text, profile.language, profile.language_pinned, message.language_hint
+        )
+
+    def _validate(self, message: InboundMessage) -> None:
+        if message.language is not None and message.language not in LANGUAGES:
+            raise InvalidMessage(f"unknown language '{message.language}'")
+        if message.city is not None and message.city not in self.catalog.cities:
+            raise InvalidMessage(f"unknown city '{message.city}'")
+
+    async def _after_turn(
+        self, message: InboundMessage, profile: Profile, result: ChatResult, signals: Signals
+    ) -> ChatResult:
+        if signals.handoff is not None:
+            profile = profile.with_changes(pending_handoff=signals.handoff)
+        await self.profiles.save(profile)
+        if self.privacy is not None and signals.status:
+            result.replies += await self.privacy.status(message.user_key, result.language)
+        if self.privacy is not None and signals.forget:
+            await self.privacy.forget(message.user_key)
+            result.forgotten = True
+        return result
+
+    async def _open_ticket(self, message: InboundMessage, profile: Profile, language: str) -> ChatResult:
+        assert self.handoff is not None and profile.pending_handoff is not None
+        request = profile.pending_handoff
+        replies = await self.handoff.open_ticket(message, profile.city, request, language)
+        await self.profiles.save(profile.with_changes(language=language, pending_handoff=None))
+        return ChatResult(language=language, topic=request.topic, replies=replies)
+
+    def _not_text_reply(self, kind: Kind, language: str) -> Reply:
+        tr = self.translations(language)
+        if kind is Kind.VOICE:
+            text = tr._(
+                "I can't listen to voice messages yet. Please write your question, or talk to a person."
+            )
+            return Reply(text, (person_button(tr),))
+        return Reply(tr._("I can only read text messages. Please write your question in words."))
+
+
+def _merge(first: Signals, second: Signals) -> Signals:
+    """Several control messages in one turn: a later one adds to, never erases, an earlier one."""
+    return Signals(
+        second.handoff or first.handoff, first.status or second.status, first.forget or second.forget
+    )
+
+
+def _reply(item: dict[str, Any]) -> Reply:
+    buttons = tuple(
+        Button(str(b.get("title", "")), str(b.get("payload", "")))
+        for b in item.get("buttons") or []
+        if b.get("payload")
+    )
+    return Reply(str(item["text"]), buttons)

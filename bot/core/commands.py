@@ -1,0 +1,28 @@
+"""Typed commands (/start, /status, ...) work on every channel: each stands for a Rasa payload."""
+
+from __future__ import annotations
+
+from bot.core.messages import payload
+
+COMMANDS = {
+    "start": payload("choose_language"),
+    "language": payload("choose_language"),
+    "city": payload("choose_city"),
+    "help": payload("menu"),
+    "human": payload("ask_human"),
+    "status": payload("check_status"),
+    "forget": payload("forget_me"),
+}
+
+
+def command_or_text(text: str, payloads_allowed: bool = False) -> str:
+    """A known command becomes its payload. Anything else starting with "/" is a button payload where
+    the channel sends presses as text (the web chat: ``payloads_allowed``), and plain words elsewhere
+    (Telegram and WhatsApp send presses separately, so a typed "/menu" must not act as a press)."""
+    text = text.strip()
+    if not text.startswith("/"):
+        return text
+    command = text[1:].split()[0].split("@")[0].lower() if len(text) > 1 else ""
+    if command in COMMANDS and "{" not in text:
+        return COMMANDS[command]
+    return text if payloads_allowed else text.lstrip("/")

@@ -1,0 +1,85 @@
+"""Domain errors, one hierarchy. The web layer turns them into HTTP answers at its edge
+(``bot.web.errors`` and the dashboard's middleware); nothing below it knows about HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SportelloError(Exception):
+    """Base of every error this project raises on purpose."""
+
+
+class ConfigurationError(SportelloError):
+    """Settings or data files are unusable; raised at start-up so the process stops with a clear message."""
+
+
+class YamlFileError(SportelloError):
+    """A YAML file that cannot be read, with the line staff should look at."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+class InvalidMessage(SportelloError):
+    """A client sent something we cannot accept (bad JSON, missing field, text too long)."""
+
+
+class EngineUnavailable(SportelloError):
+    """Rasa or the action server did not answer: the user should try again later.
+
+    ``language`` is the language the turn was going to be answered in (set by the conversation), so
+    that the "try again" message needs no second look at the user's profile."""
+
+    language: str | None = None
+
+
+class UnknownTopic(SportelloError):
+    """A topic id that ``topics.yml`` does not define."""
+
+
+class UnknownCity(SportelloError):
+    """A city id that ``cities.yml`` does not define."""
+
+
+# delivery ------------------------------------------------------------------------------------------
+class DeliveryError(SportelloError):
+    """A send that did not go through."""
+
+
+class RetryLater(DeliveryError):
+    """The platform asked us to wait (rate limit, temporary failure)."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds, self.reason = seconds, reason
+
+
+class WindowClosed(DeliveryError):
+    """WhatsApp: outside the 24-hour window only an approved template may be sent."""
+
+
+class Undeliverable(DeliveryError):
+    """A permanent failure (blocked by the user, invalid request): recorded, never retried."""
+
+
+# tickets and mediators -----------------------------------------------------------------------------
+class TicketNotFound(SportelloError):
+    """No such ticket, or not one this mediator may see (the same answer, on purpose)."""
+
+
+class NotAllowed(SportelloError):
+    """Not possible in the ticket's state (closed already, nobody holds it, another city's mediator)."""
+
+
+class RoleRequired(NotAllowed):
+    """Only a coordinator may do this (a 403 at the edge, where other ``NotAllowed`` are 409)."""
+
+
+class InvalidInput(SportelloError):
+    """A mediator's form is incomplete or too long (the message says what to fix)."""
+
+
+class MediatorError(SportelloError):
+    """A mediator could not be created or changed (the message says why)."""

@@ -1,0 +1,157 @@
+"""What crosses the desk: a user's message in, replies out, and what a turn decided.
+
+Channels turn their platform's updates into ``InboundMessage``; Rasa actions answer with ``Reply`` values
+and ``Signals``; the inbox and the outbox carry them as ``Inbound`` and ``Outbound`` rows.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+# The key of the custom message actions send to tell the gateway what a turn decided.
+CONTROL_KEY = "sportello"
+
+
+class Kind(str, Enum):
+    """What a user sent. Only text and button presses go to Rasa; the rest get a kind fixed reply."""
+
+    TEXT = "text"
+    VOICE = "voice"
+    MEDIA = "media"  # photo, document, sticker, video, contacts, location
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: str
+    user: str  # the platform's user id (chat id, wa_id or business-scoped id)
+    text: str = ""
+    kind: Kind = Kind.TEXT
+    platform_id: str = ""  # dedupe key within the channel (update_id, wamid)
+    language: str | None = None  # an explicit choice (language button, web page selector)
+    city: str | None = None
+    language_hint: str | None = None  # e.g. Telegram's language_code, used when the text says too little
+    received_at: datetime | None = None
+
+    @property
+    def user_key(self) -> str:
+        return user_key(self.channel, self.user)
+
+    @property
+    def is_payload(self) -> bool:
+        return self.text.startswith("/")
+
+
+def user_key(channel: str, user: str) -> str:
+    """How the desk names a user everywhere: ``<channel>:<platform user id>``."""
+    return f"{channel}:{user}"
+
+
+def split_user_key(key: str) -> tuple[str, str]:
+    """The channel and the platform's user id of a user key (the inverse of ``user_key``)."""
+    channel, _, user = key.partition(":")
+    return channel, user
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+def payload(intent: str, **entities: str) -> str:
+    """A button payload in Rasa's syntax: pressing it triggers ``intent`` with ``entities``."""
+    if not entities:
+        return f"/{intent}"
+    return f"/{intent}{json.dumps(entities, separators=(',', ':'), ensure_ascii=False)}"
+
+
+# what a turn decided -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HandoffRequest:
+    """The user agreed to talk to a person: their next message is the few words for the ticket."""
+
+    topic: str | None = None
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the gateway must do after a turn, besides sending its replies."""
+
+    handoff: HandoffRequest | None = None
+    status: bool = False  # list the user's open requests
+    forget: bool = False  # erase everything the desk keeps of the user
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {}
+        if self.handoff is not None:
+            wire["handoff"] = {"topic": self.handoff.topic, "urgent": self.handoff.urgent}
+        if self.status:
+            wire["status"] = True
+        if self.forget:
+            wire["forget"] = True
+        return wire
+
+    @classmethod
+    def from_wire(cls, control: dict[str, Any]) -> Signals:
+        handoff = control.get("handoff")
+        request = None
+        if isinstance(handoff, dict):
+            topic = handoff.get("topic")
+            request = HandoffRequest(topic if isinstance(topic, str) else None, bool(handoff.get("urgent")))
+        return cls(request, bool(control.get("status")), bool(control.get("forget")))
+
+
+@dataclass
+class ChatResult:
+    """The desk's answer to one inbound message, in the language it was answered in."""
+
+    language: str
+    topic: str | None = None
+    replies: list[Reply] = field(default_factory=list)
+    forgotten: bool = False  # the user's data was just erased: keep no trace of this turn either
+
+
+# the inbox and the outbox --------------------------------------------------------------------------
+class OutboundKind(str, Enum):
+    REPLY = "reply"
+    EPHEMERAL = "ephemeral"  # sent once, then deleted: the confirmation that a user's data is erased
+    TEMPLATE = "template"  # WhatsApp's approved template that reopens the 24-hour window
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """An inbound message waiting in the inbox, with how often it was tried."""
+
+    id: int
+    message: InboundMessage
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A reply waiting in the outbox; ``parts_sent`` of a multi-message reply went out already."""
+
+    id: int
+    channel: str
+    user_key: str
+    language: str
+    kind: str
+    reply: Reply
+    attempts: int
+    next_attempt_at: datetime
+    parts_sent: int = 0
+
+    @property
+    def user(self) -> str:
+        return split_user_key(self.user_key)[1]

@@ -1,0 +1,128 @@
+"""One typed settings object, read once at start-up from the environment (or ``.env``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.core.errors import ConfigurationError
+from bot.core.languages import LANGUAGES
+
+# The checkout this code runs from: the default home of topics.yml, knowledge/, locales/ and var/.
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob of the gateway and the process runner. Environment names are in the field aliases."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    host: str = Field("127.0.0.1", alias="SPORTELLO_HOST")
+    port: int = Field(8080, alias="SPORTELLO_PORT", ge=1, le=65535)
+    rasa_port: int = Field(5005, alias="SPORTELLO_RASA_PORT", ge=1, le=65535)
+    actions_port: int = Field(5055, alias="SPORTELLO_ACTIONS_PORT", ge=1, le=65535)
+    rasa_url: str = Field("", alias="SPORTELLO_RASA_URL")
+    rasa_timeout: float = Field(30.0, alias="SPORTELLO_RASA_TIMEOUT", gt=0)
+    database_url: str = Field("", alias="DATABASE_URL")
+    data_dir: Path = Field(PROJECT_DIR / "var", alias="SPORTELLO_DATA_DIR")
+    model_path: Path | None = Field(None, alias="SPORTELLO_MODEL")
+    default_language: str = Field("it", alias="SPORTELLO_DEFAULT_LANGUAGE")
+    max_text_chars: int = Field(4000, alias="SPORTELLO_MAX_TEXT_CHARS", gt=0)
+    project_dir: Path = Field(PROJECT_DIR, alias="SPORTELLO_PROJECT_DIR")
+    # staff's answers; default: knowledge/ of the project (tests point it at a copy they edit)
+    knowledge_path: Path | None = Field(None, alias="SPORTELLO_KNOWLEDGE_DIR")
+
+    # Telegram: enabled when the token is set. No webhook URL: long polling (a laptop).
+    telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_url: str = Field("", alias="TELEGRAM_WEBHOOK_URL")
+    telegram_secret_token: str = Field("", alias="TELEGRAM_SECRET_TOKEN")
+    telegram_api_base_url: str = Field("https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL")
+    # Where new and urgent tickets are announced (a staff Telegram group), and the dashboard's address.
+    staff_telegram_chat_id: str = Field("", alias="STAFF_TELEGRAM_CHAT_ID")
+    dashboard_url: str = Field("http://127.0.0.1:8080", alias="SPORTELLO_DASHBOARD_URL")
+    # WhatsApp Cloud API: enabled when the access token and phone number id are set.
+    whatsapp_access_token: str = Field("", alias="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_phone_number_id: str = Field("", alias="WHATSAPP_PHONE_NUMBER_ID")
+    whatsapp_app_secret: str = Field("", alias="WHATSAPP_APP_SECRET")
+    whatsapp_verify_token: str = Field("", alias="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_api_base_url: str = Field("https://graph.facebook.com/v21.0", alias="WHATSAPP_API_BASE_URL")
+    # The approved template sent outside the 24-hour window: name, and its language code per language.
+    whatsapp_template_name: str = Field("sportello_reply_waiting", alias="WHATSAPP_TEMPLATE_NAME")
+    whatsapp_template_languages: str = Field(
+        "it=it,en=en,fr=fr,ar=ar,es=es,uk=uk,ru=ru,ro=ro,sq=sq,bn=bn,ur=ur,zh=zh_CN",
+        alias="WHATSAPP_TEMPLATE_LANGUAGES",
+    )
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as environment variables, so child processes read the same values."""
+        env = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is not None and value != "" and field.alias:
+                env[field.alias] = str(value)
+        return env
+
+    @model_validator(mode="after")
+    def _channels_complete(self) -> Settings:
+        if self.whatsapp_access_token and not (
+            self.whatsapp_phone_number_id and self.whatsapp_app_secret and self.whatsapp_verify_token
+        ):
+            raise ValueError(
+                "WHATSAPP_ACCESS_TOKEN is set: WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and "
+                "WHATSAPP_VERIFY_TOKEN are needed too"
+            )
+        if self.telegram_webhook_url and not self.telegram_secret_token:
+            raise ValueError("TELEGRAM_WEBHOOK_URL is set: TELEGRAM_SECRET_TOKEN is needed too")
+        return self
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_access_token)
+
+    def whatsapp_template_language(self, language: str) -> str:
+        pairs = dict(p.split("=", 1) for p in self.whatsapp_template_languages.split(",") if "=" in p)
+        return pairs.get(language, pairs.get("en", "en"))
+
+    @property
+    def engine_url(self) -> str:
+        return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def gateway_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'sportello.db'}"
+
+    @property
+    def tracker_database(self) -> Path:
+        return self.data_dir / "rasa_tracker.db"
+
+    @property
+    def knowledge_dir(self) -> Path:
+        return self.knowledge_path or self.project_dir / "knowledge"
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.project_dir / "locales"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings once; a bad value stops the program with a message naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {details}") from exc

@@ -1,1 +1,0 @@
-"""The gateway: an aiohttp app that receives messages from the channels and talks to Rasa."""

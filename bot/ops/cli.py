@@ -1,0 +1,183 @@
+"""Command line: ``python -m bot <command>``. See README.md for each command.
+
+Every command reads the settings once (``load_settings``) and takes its paths from them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.catalog import load_catalog
+from bot.core.errors import ConfigurationError, MediatorError
+from bot.core.languages import LANGUAGES
+from bot.core.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+
+def knowledge_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.knowledge.checker import check_knowledge, format_report
+    from bot.knowledge.loader import load_knowledge
+
+    catalog = load_catalog(settings.project_dir)
+    directory = Path(args.directory) if args.directory else settings.knowledge_dir
+    report = check_knowledge(directory, catalog, date.today())
+    office_types = len(load_knowledge(directory)[0].office_types)
+    print(format_report(report, catalog, office_types))
+    return 1 if report.errors else 0
+
+
+def rasa_files(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.rasa_files import write_rasa_files
+
+    for path in write_rasa_files(load_catalog(settings.project_dir), settings.project_dir):
+        print(f"wrote {path.relative_to(settings.project_dir)}")
+    return 0
+
+
+def nlu_coverage(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.nlu_data import coverage_table
+
+    catalog = load_catalog(settings.project_dir)
+    table, ok = coverage_table(settings.project_dir / "nlu", catalog, args.minimum)
+    print(table)
+    return 0 if ok else 1
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.web.main import serve as serve_gateway
+
+    return serve_gateway(settings)
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.processes import run_all
+
+    return run_all(settings)
+
+
+def with_database(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run ``work`` against the gateway's database (migrated first), then close the connections."""
+    from bot.adapters.sql.database import create_engine, migrate
+
+    url = settings.gateway_database_url
+    migrate(url)
+
+    async def run() -> T:
+        engine = create_engine(url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def mediator_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Create or disable a mediator. The password is read from standard input, never from the command line."""
+    from bot.adapters.sql.mediators import SqlMediatorStore
+    from bot.core.tickets import Role
+
+    async def change(engine: AsyncEngine) -> str:
+        store = SqlMediatorStore(engine)
+        if args.mediator_command == "add":
+            password = sys.stdin.readline().rstrip("\n")
+            unknown = [c for c in args.cities if c not in load_catalog(settings.project_dir).cities]
+            if unknown:
+                raise MediatorError(f"unknown cities: {', '.join(unknown)}")
+            mediator = await store.add(
+                args.email, args.name, Role(args.role), args.cities, args.languages, password
+            )
+            return f"added {mediator.role.value} {mediator.email} (cities: {', '.join(mediator.cities)})"
+        mediator = await store.set_active(args.email, args.mediator_command == "enable")
+        return f"{args.mediator_command}d {mediator.email}"
+
+    try:
+        print(with_database(settings, change))
+    except MediatorError as exc:
+        print(f"sportello: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def tickets_purge(settings: Settings, args: argparse.Namespace) -> int:
+    """Delete transcripts of tickets closed more than N days ago (run it from cron)."""
+    from bot.adapters.sql.tickets import SqlTicketStore
+    from bot.conversation.privacy import purge_closed_tickets
+
+    async def purge(engine: AsyncEngine) -> int:
+        return await purge_closed_tickets(SqlTicketStore(engine), timedelta(days=args.days))
+
+    count = with_database(settings, purge)
+    print(f"purged the transcripts of {count} closed tickets older than {args.days} days")
+    return 0
+
+
+Handler = Callable[[Settings, argparse.Namespace], int]
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Sportello help desk")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    knowledge = commands.add_parser("knowledge", help="knowledge files").add_subparsers(
+        dest="knowledge_command", required=True
+    )
+    check = knowledge.add_parser("check", help="check knowledge/ and print a coverage table")
+    check.add_argument("--directory", default="", help="default: the knowledge folder of the settings")
+    check.set_defaults(handler=knowledge_check)
+
+    nlu = commands.add_parser("nlu", help="NLU training data").add_subparsers(
+        dest="nlu_command", required=True
+    )
+    coverage = nlu.add_parser("coverage", help="examples per intent per language")
+    coverage.add_argument("--minimum", type=int, default=12)
+    coverage.set_defaults(handler=nlu_coverage)
+
+    mediator = commands.add_parser("mediator", help="dashboard accounts").add_subparsers(
+        dest="mediator_command", required=True
+    )
+    add = mediator.add_parser("add", help="create a mediator; the password is read from stdin")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", choices=["mediator", "coordinator"], default="mediator")
+    add.add_argument("--cities", nargs="+", required=True, help="city ids, e.g. caserta roma")
+    add.add_argument("--languages", nargs="+", default=list(LANGUAGES), choices=LANGUAGES)
+    add.set_defaults(handler=mediator_command)
+    for verb in ("disable", "enable"):
+        change = mediator.add_parser(verb, help=f"{verb} a mediator's login")
+        change.add_argument("--email", required=True)
+        change.set_defaults(handler=mediator_command)
+
+    tickets = commands.add_parser("tickets", help="ticket maintenance").add_subparsers(
+        dest="tickets_command", required=True
+    )
+    purge = tickets.add_parser("purge", help="delete transcripts of old closed tickets (cron)")
+    purge.add_argument("--days", type=int, default=180)
+    purge.set_defaults(handler=tickets_purge)
+
+    commands.add_parser("rasa-files", help="regenerate domain.yml and data/rules.yml").set_defaults(
+        handler=rasa_files
+    )
+    commands.add_parser("serve", help="run the gateway only").set_defaults(handler=serve)
+    commands.add_parser("run", help="run Rasa, the action server and the gateway").set_defaults(handler=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        print(f"sportello: {exc}", file=sys.stderr)
+        return 2
+    handler: Handler = args.handler
+    return int(handler(settings, args))

@@ -1,0 +1,236 @@
+"""Start and stop the assistant's three processes: Rasa, the action server and the gateway.
+
+``make run`` uses ``run_all``; the end-to-end tests use ``Stack`` to start the same processes.
+Rasa and the action server listen on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from bot.core.catalog import PROJECT_DIR
+from bot.core.errors import ConfigurationError
+from bot.core.settings import Settings, load_settings
+
+RASA_BIN = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
+
+
+def newest_model(models_dir: Path) -> Path:
+    models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise ConfigurationError(f"no trained model in {models_dir}: run 'make model' first")
+    return models[-1]
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, log: IO[bytes] | None) -> None:
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=PROJECT_DIR,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT if log else None,
+            start_new_session=True,  # Ctrl-C reaches us, and we stop the children in order
+        )
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def services(settings: Settings, model: Path, extra_env: dict[str, str] | None = None) -> list[Service]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    shared_env = {
+        **settings.as_environment(),
+        **(extra_env or {}),
+        "SPORTELLO_ACTIONS_PORT": str(settings.actions_port),
+        "SPORTELLO_TRACKER_DB": str(settings.tracker_database),
+        "SANIC_HOST": "127.0.0.1",
+        "PYTHONPATH": str(PROJECT_DIR),
+    }
+    actions = Service(
+        "action server",
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
+        f"http://127.0.0.1:{settings.actions_port}/health",
+        shared_env,
+    )
+    rasa = Service(
+        "rasa",
+        [
+            str(RASA_BIN),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(settings.rasa_port),
+        ],
+        f"http://127.0.0.1:{settings.rasa_port}/",
+        # one OpenMP thread for e5: a single message needs no more, and idle OpenMP threads spinning
+        # next to TensorFlow cost a second per message on a busy two-core machine (measured)
+        {**shared_env, "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": "1"},
+    )
+    gateway = Service(
+        "gateway",
+        [sys.executable, "-m", "bot", "serve"],
+        f"http://127.0.0.1:{settings.port}/healthz",
+        shared_env,
+    )
+    return [actions, rasa, gateway]
+
+
+class Stack:
+    """All three processes, started in order and stopped in reverse order."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        model: Path,
+        log: IO[bytes] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.services = services(settings, model, extra_env)
+        self.log = log
+
+    def start(self, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        for service in self.services:
+            print(f"starting {service.name} ...", flush=True)
+            service.start(self.log)
+            self.wait_healthy(service, deadline)
+
+    def wait_healthy(self, service: Service, deadline: float) -> None:
+        while not service.healthy():
+            if service.process and service.process.poll() is not None:
+                raise RuntimeError(f"{service.name} exited with code {service.process.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{service.name} did not become healthy in time")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_model() -> Path:
+    """Train when the training data changed (reused from the cache otherwise); the newest model."""
+    subprocess.run([sys.executable, str(PROJECT_DIR / "scripts" / "ensure_model.py")], check=True)
+    return newest_model(PROJECT_DIR / "models")
+
+
+def settings_on_free_ports(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a whole assistant on unused ports; ``{port}`` in a string is the gateway's port."""
+    port = free_port()
+    values: dict[str, object] = {
+        "SPORTELLO_PORT": port,
+        "SPORTELLO_RASA_PORT": free_port(),
+        "SPORTELLO_ACTIONS_PORT": free_port(),
+        "SPORTELLO_DATA_DIR": data_dir,
+    }
+    values.update({k: v.format(port=port) if isinstance(v, str) else v for k, v in overrides.items()})
+    return load_settings(**values)
+
+
+@contextmanager
+def running(settings: Settings, log: IO[bytes], extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """The three processes for the duration of a block (tests and benchmarks)."""
+    stack = Stack(settings, ensure_model(), log=log, extra_env=extra_env)
+    try:
+        stack.start(timeout=400)
+        yield stack
+    finally:
+        stack.stop()
+
+
+def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str] | None = None) -> Stack:
+    """A whole assistant on ports nobody uses, with its own data folder; the caller stops it."""
+    stack = Stack(settings_on_free_ports(data_dir), ensure_model(), log=log, extra_env=extra_env)
+    try:
+        stack.start(timeout=400)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def run_all() -> int:
+    """``make run``: start everything, print where to chat, stop everything on Ctrl-C."""
+    try:
+        settings = load_settings()
+        model = settings.model_path or newest_model(PROJECT_DIR / "models")
+    except ConfigurationError as exc:
+        print(f"sportello: {exc}", file=sys.stderr)
+        return 2
+    stack = Stack(settings, model)
+    stopping = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        stack.start()
+        print(f"\nSportello is running. Open http://127.0.0.1:{settings.port}/ to chat.")
+        print("Press Ctrl-C to stop.\n", flush=True)
+        while not stopping:
+            for service in stack.services:
+                if service.process and service.process.poll() is not None:
+                    print(f"{service.name} stopped unexpectedly; shutting down", file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        return 0
+    except RuntimeError as exc:
+        print(f"sportello: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping ...", flush=True)
+        stack.stop()

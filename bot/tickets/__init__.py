@@ -1,1 +1,0 @@
-"""Handoff to the one-stop shop: tickets, mediators, the audit log (port + SQLAlchemy adapter)."""

@@ -1,0 +1,183 @@
+"""Who is using the dashboard: login, logout, the session cookie, and CSRF checks.
+
+- The session cookie holds only the session id (``MediatorStore.start_session``): HttpOnly, SameSite=Lax,
+  Path=/dashboard, Secure when the request came over HTTPS (directly or per ``X-Forwarded-Proto``).
+- Every dashboard route but the login page and the static files needs a live session: pages redirect to
+  the login page, the JSON API and the event streams answer 401.
+- Every POST carries the session's CSRF token, in the form field ``csrf_token`` or the header
+  ``X-CSRF-Token``; missing or wrong: 403, and the handler does not run.
+- The login form itself is protected by a pre-session token (double submit: a cookie and a form field
+  that must match), so that no other site can log a browser in to an account of its choosing.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from yarl import URL
+
+from bot.web.dashboard.keys import CSRF_TOKEN, MEDIATOR, SESSION_ID, THROTTLE
+from bot.web.dashboard.responses import error_response, is_api, render, route_name
+from bot.web.keys import MEDIATORS, TICKETS
+from bot.core.tickets import Mediator
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "sportello_dashboard"
+LOGIN_COOKIE = "sportello_dashboard_login"
+COOKIE_PATH = "/dashboard"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+LOGIN_PATH = "/dashboard/login"
+HOME_PATH = "/dashboard"
+PUBLIC_ROUTES = frozenset({"login"})  # and the static files
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+MAX_TOKEN = 100  # our ids and tokens are 43 characters; anything much longer is not ours
+MAX_EMAIL, MAX_PASSWORD = 320, 1024
+
+
+def see_other(location: str | URL) -> web.Response:
+    return web.Response(status=303, headers={"Location": str(location)})
+
+
+def is_https(request: web.Request) -> bool:
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.secure or forwarded == "https"
+
+
+def _same(given: str | None, expected: str | None) -> bool:
+    if not given or not expected or len(given) > MAX_TOKEN:
+        return False
+    return secrets.compare_digest(given.encode(), expected.encode())
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a dashboard path of this site, never another site."""
+    if not target or not target.startswith(HOME_PATH) or "\\" in target:
+        return HOME_PATH
+    url = URL(target)
+    if url.is_absolute() or not (url.path == HOME_PATH or url.path.startswith(HOME_PATH + "/")):
+        return HOME_PATH
+    return target
+
+
+def _form_value(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def submitted_csrf_token(request: web.Request) -> str | None:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    if request.content_type in FORM_TYPES:
+        return _form_value(await request.post(), CSRF_FIELD) or None
+    return None
+
+
+async def current_session(request: web.Request) -> tuple[Mediator, str] | None:
+    """The mediator and CSRF token of the request's session cookie, if it names a live session."""
+    session_id = request.cookies.get(SESSION_COOKIE, "")
+    if not 0 < len(session_id) <= MAX_TOKEN:
+        return None
+    return await request.config_dict[MEDIATORS].session(session_id)
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    resource = request.match_info.route.resource
+    if isinstance(resource, web.StaticResource) or route_name(request) in PUBLIC_ROUTES:
+        return await handler(request)
+    found = await current_session(request)
+    if found is None:
+        if is_api(request):
+            return error_response(request, 401, "Log in at /dashboard/login first.")
+        target = request.path_qs if request.method in SAFE_METHODS else HOME_PATH
+        return see_other(URL(LOGIN_PATH).with_query(next=target))
+    mediator, csrf_token = found
+    request[MEDIATOR], request[CSRF_TOKEN] = mediator, csrf_token
+    request[SESSION_ID] = request.cookies[SESSION_COOKIE]
+    if request.method not in SAFE_METHODS and not _same(await submitted_csrf_token(request), csrf_token):
+        log.warning("dashboard: %s %s without a valid CSRF token", request.method, request.path)
+        return error_response(
+            request,
+            403,
+            "The form has expired or did not come from the dashboard. Reload the page and try again.",
+        )
+    return await handler(request)
+
+
+def _set_login_token(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        path=LOGIN_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=is_https(request),
+        max_age=3600,
+    )
+
+
+def _login_page(
+    request: web.Request, status: int = 200, error: str = "", email: str = "", next_path: str = HOME_PATH
+) -> web.Response:
+    existing = request.cookies.get(LOGIN_COOKIE, "")
+    token = existing if 0 < len(existing) <= MAX_TOKEN else secrets.token_urlsafe(32)
+    response = render(
+        request,
+        "login.html",
+        {"login_token": token, "error": error, "email": email, "next": next_path},
+        status=status,
+    )
+    _set_login_token(request, response, token)
+    return response
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    next_path = safe_next(request.query.get("next"))
+    if await current_session(request) is not None:
+        return see_other(next_path)
+    return _login_page(request, next_path=next_path)
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    next_path = safe_next(_form_value(form, "next"))
+    if not _same(_form_value(form, CSRF_FIELD), request.cookies.get(LOGIN_COOKIE)):
+        return _login_page(request, 403, "The login form has expired. Please try again.", next_path=next_path)
+    email, password = _form_value(form, "email").strip(), _form_value(form, "password")
+    throttle = request.config_dict[THROTTLE]
+    if throttle.blocked(email):
+        log.info("dashboard: login refused after repeated failures")
+        message = "Too many failed attempts. Wait 15 minutes, or ask a coordinator."
+        return _login_page(request, 429, message, email=email, next_path=next_path)
+    mediator = None
+    if 0 < len(email) <= MAX_EMAIL and 0 < len(password) <= MAX_PASSWORD:
+        mediator = await request.config_dict[MEDIATORS].authenticate(email, password)
+    if mediator is None:
+        throttle.failed(email)
+        log.info("dashboard: a login failed")  # no e-mail in the log: people type passwords there
+        return _login_page(request, 401, "Wrong e-mail or password.", email=email, next_path=next_path)
+    throttle.succeeded(email)
+    session_id, _ = await request.config_dict[MEDIATORS].start_session(mediator)
+    await request.config_dict[TICKETS].audit(mediator, "login", None)
+    response = see_other(next_path)
+    response.set_cookie(
+        SESSION_COOKIE, session_id, path=COOKIE_PATH, httponly=True, samesite="Lax", secure=is_https(request)
+    )
+    response.del_cookie(LOGIN_COOKIE, path=LOGIN_PATH)
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    await request.config_dict[MEDIATORS].end_session(request[SESSION_ID])
+    await request.config_dict[TICKETS].audit(request[MEDIATOR], "logout", None)
+    response = see_other(LOGIN_PATH)
+    response.del_cookie(SESSION_COOKIE, path=COOKIE_PATH)
+    return response

@@ -1,0 +1,38 @@
+"""Domain errors become JSON answers here, at the edge, and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from bot.core.errors import EngineUnavailable, InvalidMessage
+from bot.core.i18n import Translations
+
+log = logging.getLogger(__name__)
+
+
+def engine_unavailable_message(translations: Translations, language: str) -> str:
+    tr = translations(language)
+    return tr._("Sorry, the assistant is not available right now. Please try again in a few minutes.")
+
+
+def error_middleware(translations: Translations, default_language: str) -> Middleware:
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except InvalidMessage as exc:
+            return web.json_response({"error": "invalid_request", "detail": str(exc)}, status=400)
+        except EngineUnavailable as exc:
+            log.warning("engine unavailable: %s", exc)
+            language = exc.language or default_language
+            body = {
+                "error": "engine_unavailable",
+                "language": language,
+                "detail": engine_unavailable_message(translations, language),
+            }
+            return web.json_response(body, status=503)
+
+    return middleware

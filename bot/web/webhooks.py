@@ -1,0 +1,93 @@
+"""Telegram and WhatsApp webhooks: check the secret/signature, store the update, answer 200 at once.
+
+Nothing waits for Rasa here: the router answers from the inbox, so an acknowledged update is never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from bot.core.messages import InboundMessage
+from bot.adapters.telegram.channel import TelegramChannel
+from bot.adapters.whatsapp import parse_notification, signature_ok, verify_subscription
+from bot.web.keys import MAILBOX, ROUTER, SENDER, SETTINGS, TELEGRAM
+
+log = logging.getLogger(__name__)
+_background: set[asyncio.Task[None]] = set()
+
+
+async def store(app: web.Application, message: InboundMessage) -> bool:
+    new = await app[MAILBOX].receive(message)
+    if new:
+        app[ROUTER].wake.set()
+    return new
+
+
+async def read_json(request: web.Request) -> Any:
+    try:
+        return json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text="the body must be JSON") from None
+
+
+async def accept_telegram_update(app: web.Application, channel: TelegramChannel, data: Any) -> None:
+    """Store one update (webhook or polling); answer a button press's callback query at once."""
+    if not isinstance(data, dict):
+        return
+    message, callback_id = channel.parse(data)
+    if callback_id:
+        task = asyncio.create_task(channel.answer_callback(callback_id))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+    if message is not None:
+        await store(app, message)
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not settings.telegram_secret_token or secret != settings.telegram_secret_token:
+        raise web.HTTPForbidden(text="wrong secret token")
+    await accept_telegram_update(request.app, request.app[TELEGRAM], await read_json(request))
+    return web.Response(text="ok")
+
+
+async def whatsapp_verify(request: web.Request) -> web.Response:
+    challenge = verify_subscription(request.query, request.app[SETTINGS].whatsapp_verify_token)
+    if challenge is None:
+        raise web.HTTPForbidden(text="verification failed")
+    return web.Response(text=challenge)
+
+
+async def whatsapp_webhook(request: web.Request) -> web.Response:
+    body = await request.read()
+    header = request.headers.get("X-Hub-Signature-256")
+    if not signature_ok(body, header, request.app[SETTINGS].whatsapp_app_secret):
+        raise web.HTTPUnauthorized(text="bad signature")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(text="the body must be JSON") from None
+    messages, statuses = parse_notification(payload if isinstance(payload, dict) else {})
+    for message in messages:
+        await store(request.app, message)
+    mailbox = request.app[MAILBOX]
+    for status in statuses:
+        await mailbox.delivery(status.message_id, status.status, status.error)
+        if status.status == "failed" and status.error_code == 131047:
+            await mailbox.reopen(status.message_id)
+            request.app[SENDER].wake.set()
+    return web.Response(text="ok")
+
+
+def add_routes(app: web.Application, telegram: bool, whatsapp: bool) -> None:
+    if telegram:
+        app.router.add_post("/webhooks/telegram", telegram_webhook)
+    if whatsapp:
+        app.router.add_get("/webhooks/whatsapp", whatsapp_verify)
+        app.router.add_post("/webhooks/whatsapp", whatsapp_webhook)
