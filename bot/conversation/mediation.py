@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.core.errors import InvalidInput, NotAllowed, RoleRequired
 from bot.core.i18n import Translations
-from bot.core.messages import Reply, split_user_key
+from bot.core.messages import WEB_CHAT, Reply, split_user_key
 from bot.core.ports import MediatorStore, Outbox, TicketEvents, TicketStore
 from bot.core.tickets import Author, Mediator, Outcome, QueueFilter, Role, Status, Ticket, TicketEvent
 
@@ -26,9 +26,16 @@ class Mediation:
     events: TicketEvents
     outbox: Outbox
     translations: Translations
-    delivering_channels: Collection[str]  # channels the outbox sends on (the web chat has no push)
     wake_sender: Callable[[], None] = lambda: None
     max_text_chars: int = 4000
+    no_push_channels: Collection[str] = (WEB_CHAT,)  # the user reads replies only when they write
+
+    # who works: the audit log says when each mediator came and went ------------------------------
+    async def logged_in(self, mediator: Mediator) -> None:
+        await self.tickets.audit(mediator, "login", None)
+
+    async def logged_out(self, mediator: Mediator) -> None:
+        await self.tickets.audit(mediator, "logout", None)
 
     # reading -------------------------------------------------------------------------------------
     async def queue(self, mediator: Mediator, wanted: QueueFilter) -> list[Ticket]:
@@ -36,8 +43,12 @@ class Mediation:
         tickets = await self.tickets.queue(mediator, wanted)
         return [t for t in tickets if mediator.may_see(t.city)]
 
+    async def ticket(self, mediator: Mediator, ticket_id: str) -> Ticket:
+        """A ticket of the mediator's cities (``TicketNotFound`` for any other)."""
+        return await self.tickets.get_for(mediator, ticket_id)
+
     async def view(self, mediator: Mediator, ticket_id: str, detail: str = "") -> Ticket:
-        """A ticket with its transcript; every look is in the audit log."""
+        """A ticket with its transcript, for the mediator to read: every look is in the audit log."""
         ticket = await self.tickets.get_for(mediator, ticket_id)
         await self.tickets.audit(mediator, "view", ticket.id, detail)
         return ticket
@@ -48,13 +59,14 @@ class Mediation:
             return []
         return [m for m in await self.mediators.all() if m.active and m.may_see(ticket.city)]
 
-    # acting --------------------------------------------------------------------------------------
+    # acting: each first checks the mediator may see the ticket (403 before any other answer) --------
     async def claim(self, mediator: Mediator, ticket_id: str) -> None:
-        ticket = await self.tickets.claim(mediator, ticket_id)
+        ticket = await self.ticket(mediator, ticket_id)
+        await self.tickets.claim(mediator, ticket.id)
         self._publish(ticket, "status")
 
     async def release(self, mediator: Mediator, ticket_id: str) -> None:
-        ticket = await self.tickets.get_for(mediator, ticket_id)
+        ticket = await self.ticket(mediator, ticket_id)
         if not ticket.held:
             raise NotAllowed("nobody holds this ticket: there is nothing to release")
         await self.tickets.release(mediator, ticket.id)
@@ -62,22 +74,23 @@ class Mediation:
         self._publish(ticket, "status")
 
     async def reply(self, mediator: Mediator, ticket_id: str, text: str) -> None:
+        ticket = await self.ticket(mediator, ticket_id)
         text = self._text(text, "reply")
-        ticket = await self.tickets.reply(mediator, ticket_id, text)
+        await self.tickets.reply(mediator, ticket.id, text)
         await self.send_to_user(ticket, text)
         self._publish(ticket, "entry")
 
     async def note(self, mediator: Mediator, ticket_id: str, text: str) -> None:
-        text = self._text(text, "note")
-        await self.tickets.note(mediator, ticket_id, text)
-        self._publish(await self.tickets.get_for(mediator, ticket_id), "note")
+        ticket = await self.ticket(mediator, ticket_id)
+        await self.tickets.note(mediator, ticket.id, self._text(text, "note"))
+        self._publish(ticket, "note")
 
     async def close(self, mediator: Mediator, ticket_id: str, outcome: str) -> None:
+        ticket = await self.ticket(mediator, ticket_id)
         try:
             chosen = Outcome(outcome)
         except ValueError:
             raise InvalidInput("Choose an outcome to close the ticket.") from None
-        ticket = await self.tickets.get_for(mediator, ticket_id)
         if ticket.status is Status.CLOSED:
             raise NotAllowed("the ticket is closed already")
         await self.tickets.close(mediator, ticket.id, chosen)
@@ -85,12 +98,13 @@ class Mediation:
         self._publish(ticket, "status")
 
     async def reassign(self, coordinator: Mediator, ticket_id: str, to_mediator: str) -> None:
+        ticket = await self.ticket(coordinator, ticket_id)
         if coordinator.role is not Role.COORDINATOR:
             raise RoleRequired("Only a coordinator reassigns tickets.")
         target = await self.mediators.get(int(to_mediator)) if to_mediator.isdigit() else None
         if target is None or not target.active:
             raise InvalidInput("Choose a mediator to give the ticket to.")
-        ticket = await self.tickets.reassign(coordinator, ticket_id, target)
+        await self.tickets.reassign(coordinator, ticket.id, target)
         self._publish(ticket, "status")
 
     # the user's side -----------------------------------------------------------------------------
@@ -101,8 +115,8 @@ class Mediation:
             log.info("ticket %s: no user address, nothing sent", ticket.id)
             return False
         channel, _ = split_user_key(user_key)
-        if channel not in self.delivering_channels:
-            return False  # the web chat: nothing can be pushed to the page (yet)
+        if channel in self.no_push_channels:
+            return False
         # Outside WhatsApp's 24-hour window the sender sends the approved template and holds the text.
         await self.outbox.queue(channel, user_key, ticket.language, [Reply(text)])
         self.wake_sender()

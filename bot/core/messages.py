@@ -14,6 +14,8 @@ from typing import Any
 
 # The key of the custom message actions send to tell the gateway what a turn decided.
 CONTROL_KEY = "sportello"
+# The web chat answers each request in its HTTP response: there is no way to push a message to it (yet).
+WEB_CHAT = "webchat"
 
 
 class Kind(str, Enum):

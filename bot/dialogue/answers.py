@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bot.core.catalog import Topic
-from bot.dialogue.desk import Desk
-from bot.core.messages import Button, Reply, payload
 from bot.core.i18n import Translator
-from bot.knowledge.loader import LanguageText
-from bot.knowledge.model import Office, TopicText, is_todo
 from bot.core.languages import LANGUAGES
+from bot.core.messages import Button, Reply, payload
+from bot.dialogue.desk import Desk
+from bot.knowledge.loader import LanguageText
+from bot.knowledge.model import MAX_MESSAGE_CHARS, Office, TopicText, is_todo
 
 FALLBACK_LANGUAGE = "en"
 
@@ -88,7 +88,7 @@ def office_replies(desk: Desk, tr: Translator, topic: Topic, city_id: str) -> li
     replies = []
     if known:
         header = tr._("Where to go in {city}:", city=city_name)
-        replies.append(Reply("\n\n".join([header, *known])))
+        replies += [Reply(text) for text in pack([header, *known], MAX_MESSAGE_CHARS)]
     if unknown:
         ask = tr._("Ask at: {offices} ({city}).", offices="; ".join(unknown), city=city_name)
         offer = tr._("If you want, a person from our team can help you.")
@@ -96,6 +96,18 @@ def office_replies(desk: Desk, tr: Translator, topic: Topic, city_id: str) -> li
     else:
         replies[-1] = Reply(replies[-1].text, (person_button(tr), menu_button(tr)))
     return replies
+
+
+def pack(blocks: list[str], limit: int) -> list[str]:
+    """Blocks joined by blank lines into as few messages as fit within ``limit`` characters each (a
+    city with many offices for one topic is several short messages, not one a phone cuts off)."""
+    messages: list[str] = []
+    for block in blocks:
+        if messages and len(messages[-1]) + 2 + len(block) <= limit:
+            messages[-1] += "\n\n" + block
+        else:
+            messages.append(block)
+    return messages
 
 
 def urgent_reply(desk: Desk, tr: Translator, topic: Topic, text: TopicText, city_id: str | None) -> Reply:

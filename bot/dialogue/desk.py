@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from bot.core.catalog import Catalog, load_catalog
 from bot.core.i18n import Translations, Translator
-from bot.knowledge import KnowledgeBase, KnowledgeStore
 from bot.core.languages import LanguageNames, load_language_names
 from bot.core.settings import Settings
 from bot.core.textmatch import mentions
+from bot.knowledge import KnowledgeBase, KnowledgeStore
 
 
 @dataclass

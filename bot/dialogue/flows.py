@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.languages import LANGUAGES
+from bot.core.messages import Button, HandoffRequest, Reply, Signals, payload
 from bot.dialogue.answers import (
     city_buttons,
     known_office,
@@ -16,9 +18,7 @@ from bot.dialogue.answers import (
     urgent_reply,
 )
 from bot.dialogue.desk import Desk
-from bot.core.messages import Button, HandoffRequest, Reply, Signals, payload
 from bot.dialogue.turn import Turn, TurnContext
-from bot.core.languages import LANGUAGES
 
 PENDING = "pending"  # slot: what to do once the user has told us their city
 LAST_TOPIC = "last_topic"  # slot: the topic a handoff is about

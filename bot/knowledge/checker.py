@@ -11,9 +11,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bot.core.catalog import Catalog
+from bot.core.languages import LANGUAGES
 from bot.knowledge.loader import KnowledgeBase, Problem, load_knowledge
 from bot.knowledge.model import Office, is_todo
-from bot.core.languages import LANGUAGES
 
 STALE_AFTER = timedelta(days=365)
 

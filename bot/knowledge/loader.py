@@ -12,6 +12,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bot.core.errors import YamlFileError
+from bot.core.yamlfile import read_yaml
 from bot.knowledge.model import (
     CityKnowledge,
     LanguageTextFile,
@@ -19,8 +21,6 @@ from bot.knowledge.model import (
     TopicFacts,
     TopicText,
 )
-from bot.core.errors import YamlFileError
-from bot.core.yamlfile import read_yaml
 
 Level = Literal["error", "warning"]
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from bot.core.clock import utcnow
 from bot.core.errors import DeliveryError, RetryLater, Undeliverable, WindowClosed
 from bot.core.messages import Outbound, OutboundKind
-from bot.core.ports import Outbox, OutboundChannel
+from bot.core.ports import OutboundChannel, Outbox
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
-
 from bot.core.catalog import Catalog
 from bot.core.languages import LANGUAGES
+from bot.core.yamlfile import read_yaml
 from bot.ops.rasa_files import intent_names
 
 Examples = dict[str, dict[str, list[str]]]  # language -> intent -> examples
@@ -19,7 +18,7 @@ def read_examples(nlu_dir: Path) -> Examples:
     for language in LANGUAGES:
         per_intent: dict[str, list[str]] = defaultdict(list)
         for path in sorted((nlu_dir / language).glob("*.yml")):
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = read_yaml(path).data or {}
             for block in data.get("nlu", []):
                 if "intent" in block:
                     lines = str(block.get("examples", "")).splitlines()

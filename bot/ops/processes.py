@@ -20,9 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from bot.core.catalog import PROJECT_DIR
 from bot.core.errors import ConfigurationError
-from bot.core.settings import Settings, load_settings
+from bot.core.settings import PROJECT_DIR, Settings, load_settings
 
 RASA_BIN = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
 
@@ -70,15 +69,26 @@ class Service:
             self.process.wait()
 
 
+def rasa_environment(settings: Settings) -> dict[str, str]:
+    """What every Rasa command needs besides the caller's environment: ``endpoints.yml`` names
+    ``${SPORTELLO_TRACKER_DB}`` and ``${SPORTELLO_ACTIONS_PORT}``, and a command run without them makes
+    a SQLite file with that literal name in the checkout."""
+    return {
+        "SPORTELLO_ACTIONS_PORT": str(settings.actions_port),
+        "SPORTELLO_TRACKER_DB": str(settings.tracker_database),
+        "PYTHONPATH": str(PROJECT_DIR),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+
+
 def services(settings: Settings, model: Path, extra_env: dict[str, str] | None = None) -> list[Service]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     shared_env = {
         **settings.as_environment(),
         **(extra_env or {}),
-        "SPORTELLO_ACTIONS_PORT": str(settings.actions_port),
-        "SPORTELLO_TRACKER_DB": str(settings.tracker_database),
+        **rasa_environment(settings),
         "SANIC_HOST": "127.0.0.1",
-        "PYTHONPATH": str(PROJECT_DIR),
     }
     actions = Service(
         "action server",
@@ -105,7 +115,7 @@ def services(settings: Settings, model: Path, extra_env: dict[str, str] | None =
         f"http://127.0.0.1:{settings.rasa_port}/",
         # one OpenMP thread for e5: a single message needs no more, and idle OpenMP threads spinning
         # next to TensorFlow cost a second per message on a busy two-core machine (measured)
-        {**shared_env, "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": "1"},
+        {**shared_env, "OMP_NUM_THREADS": "1"},
     )
     gateway = Service(
         "gateway",
@@ -200,10 +210,9 @@ def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str
     return stack
 
 
-def run_all() -> int:
+def run_all(settings: Settings) -> int:
     """``make run``: start everything, print where to chat, stop everything on Ctrl-C."""
     try:
-        settings = load_settings()
         model = settings.model_path or newest_model(PROJECT_DIR / "models")
     except ConfigurationError as exc:
         print(f"sportello: {exc}", file=sys.stderr)

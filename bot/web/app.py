@@ -1,4 +1,5 @@
-"""The gateway's app factory: ``create_app(settings)``; resources live in cleanup contexts."""
+"""The gateway's app factory: ``create_app(settings)``. The one place where adapters meet use cases:
+each cleanup context builds one group of them, in order, and closes it on shutdown."""
 
 from __future__ import annotations
 
@@ -13,54 +14,64 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.core.catalog import load_catalog
-from bot.core.messages import OutboundChannel
-from bot.adapters.telegram.channel import TelegramChannel
-from bot.adapters.whatsapp import WhatsAppChannel
-from bot.web.dashboard import add_dashboard
+from bot.adapters.events import MemoryTicketEvents
+from bot.adapters.rasa.engine import RasaEngine
+from bot.adapters.rasa.tracker import RasaTracker
 from bot.adapters.sql.database import create_engine, migrate
+from bot.adapters.sql.inbox import SqlInbox
+from bot.adapters.sql.mediators import SqlMediatorStore
+from bot.adapters.sql.outbox import SqlOutbox
+from bot.adapters.sql.profiles import SqlProfileStore
+from bot.adapters.sql.tickets import SqlTicketStore
+from bot.adapters.telegram import TelegramChannel
+from bot.adapters.whatsapp import WhatsAppChannel
+from bot.conversation.handoff import Handoff
 from bot.conversation.language import make_policy
+from bot.conversation.mediation import Mediation
+from bot.conversation.privacy import Privacy
+from bot.conversation.service import ConversationService
+from bot.core.catalog import load_catalog
+from bot.core.i18n import Translations
+from bot.core.languages import load_language_names
+from bot.core.ports import OutboundChannel
+from bot.core.settings import Settings
+from bot.knowledge import KnowledgeStore
+from bot.messaging.inbox_worker import InboxWorker
+from bot.messaging.sender import OutboxSender
 from bot.web import webchat, webhooks
-from bot.conversation.service import Conversations
-from bot.adapters.rasa.engine import Engine, RasaEngine
+from bot.web.dashboard import add_dashboard
 from bot.web.errors import error_middleware
 from bot.web.keys import (
-    CONVERSATIONS,
+    CATALOG,
+    CONVERSATION,
     DATABASE,
     HTTP,
-    MAILBOX,
+    INBOX,
+    INBOX_WORKER,
+    LANGUAGE_NAMES,
+    MEDIATION,
     MEDIATORS,
-    ROUTER,
+    OUTBOX,
     SENDER,
     SETTINGS,
     TELEGRAM,
     TICKET_EVENTS,
-    TICKETS,
     TRANSLATIONS,
 )
 from bot.web.webhooks import accept_telegram_update
-from bot.conversation.handoff import Handoff
-from bot.core.i18n import Translations
-from bot.knowledge import KnowledgeStore
-from bot.adapters.sql.inbox import Mailbox
-from bot.messaging.sender import Sender
-from bot.adapters.sql.profiles import ProfileStore, SqlProfileStore
-from bot.messaging.inbox_worker import Router
-from bot.core.settings import Settings
-from bot.adapters.events import TicketEvents
-from bot.adapters.sql.mediators import MediatorStore
-from bot.adapters.sql.tickets import TicketStore
-from bot.adapters.rasa.tracker import RasaTracker
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
+    """The gateway's database, migrated, and the inbox and outbox on it."""
     url = app[SETTINGS].gateway_database_url
     await asyncio.to_thread(migrate, url)
     engine = create_engine(url)
     app[DATABASE] = engine
+    app[INBOX] = SqlInbox(engine)
+    app[OUTBOX] = SqlOutbox(engine)
     yield
     await engine.dispose()
 
@@ -71,38 +82,9 @@ async def http_context(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def conversations_context(app: web.Application) -> AsyncIterator[None]:
-    """Stores, the handoff service and the conversation router's core."""
-    settings = app[SETTINGS]
-    engine: Engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout)
-    profiles: ProfileStore = SqlProfileStore(app[DATABASE])
-    catalog = load_catalog(settings.project_dir)
-    app[MAILBOX] = Mailbox(app[DATABASE])
-    app[TICKETS] = TicketStore(app[DATABASE])
-    app[MEDIATORS] = MediatorStore(app[DATABASE])
-    app[TICKET_EVENTS] = TicketEvents()
-    staff = f"telegram:{settings.staff_telegram_chat_id}" if settings.staff_telegram_chat_id else ""
-    handoff = Handoff(
-        tickets=app[TICKETS],
-        tracker=RasaTracker(settings.tracker_database),
-        events=app[TICKET_EVENTS],
-        mailbox=app[MAILBOX],
-        profiles=profiles,
-        translations=app[TRANSLATIONS],
-        catalog=catalog,
-        knowledge=KnowledgeStore(settings.project_dir / "knowledge"),
-        staff_chat=staff,
-        dashboard_url=settings.dashboard_url,
-    )
-    policy = make_policy(settings.default_language)
-    app[CONVERSATIONS] = Conversations(engine, profiles, policy, catalog, handoff)
-    yield
-
-
 async def channels_context(app: web.Application) -> AsyncIterator[None]:
-    """The inbox/outbox and every channel whose settings are present."""
+    """Every channel whose settings are present, and the sender that sends the outbox on them."""
     settings = app[SETTINGS]
-    mailbox = app[MAILBOX]
     channels: dict[str, OutboundChannel] = {}
     if settings.telegram_enabled:
         telegram = TelegramChannel.create(
@@ -118,7 +100,7 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
             settings.whatsapp_phone_number_id,
             settings.whatsapp_access_token,
             app[TRANSLATIONS],
-            mailbox.last_inbound_at,
+            app[INBOX].last_inbound_at,
             settings.whatsapp_template_name,
             settings.whatsapp_template_language,
         )
@@ -128,26 +110,64 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
         f", telegram ({mode})" if settings.telegram_enabled else "",
         ", whatsapp" if settings.whatsapp_enabled else "",
     )
-    sender = Sender(mailbox, channels)
-    app[SENDER] = sender
-    app[ROUTER] = Router(mailbox, app[CONVERSATIONS], app[TRANSLATIONS], sender.wake)
+    app[SENDER] = OutboxSender(app[OUTBOX], channels)
     yield
     if settings.telegram_enabled:
         await app[TELEGRAM].stop()
 
 
+async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
+    """The conversation, the handoff, privacy and mediation, on the SQL and Rasa adapters."""
+    settings, translations, catalog = app[SETTINGS], app[TRANSLATIONS], app[CATALOG]
+    database, inbox, outbox, sender = app[DATABASE], app[INBOX], app[OUTBOX], app[SENDER]
+    tickets, profiles = SqlTicketStore(database), SqlProfileStore(database)
+    transcript = RasaTracker(settings.tracker_database)
+    app[MEDIATORS] = mediators = SqlMediatorStore(database)
+    app[TICKET_EVENTS] = events = MemoryTicketEvents()
+    staff = f"telegram:{settings.staff_telegram_chat_id}" if settings.staff_telegram_chat_id else ""
+    handoff = Handoff(
+        tickets=tickets,
+        transcript=transcript,
+        events=events,
+        outbox=outbox,
+        translations=translations,
+        catalog=catalog,
+        knowledge=KnowledgeStore(settings.knowledge_dir),
+        staff_chat=staff,
+        dashboard_url=settings.dashboard_url,
+    )
+    privacy = Privacy(tickets, transcript, inbox, outbox, profiles, translations)
+    engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout)
+    policy = make_policy(app[LANGUAGE_NAMES].italian_terms, settings.default_language)
+    app[CONVERSATION] = conversation = ConversationService(
+        engine, profiles, policy, catalog, translations, handoff, privacy
+    )
+    app[MEDIATION] = Mediation(
+        tickets=tickets,
+        mediators=mediators,
+        events=events,
+        outbox=outbox,
+        translations=translations,
+        wake_sender=sender.wake.set,
+        max_text_chars=settings.max_text_chars,
+    )
+    app[INBOX_WORKER] = InboxWorker(inbox, outbox, conversation, sender.wake)
+    yield
+
+
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The router, the sender and (without a webhook URL) Telegram polling, as background tasks."""
+    """The inbox worker, the sender and (without a webhook URL) Telegram polling, as background tasks."""
     settings = app[SETTINGS]
-    tasks = [asyncio.create_task(app[ROUTER].run()), asyncio.create_task(app[SENDER].run())]
+    worker, sender = app[INBOX_WORKER], app[SENDER]
+    tasks = [asyncio.create_task(worker.run()), asyncio.create_task(sender.run())]
     if settings.telegram_enabled and not settings.telegram_webhook_url:
         telegram = app[TELEGRAM]
         tasks.append(asyncio.create_task(telegram.poll(partial(accept_telegram_update, app, telegram))))
     yield
     for task in tasks:
         task.cancel()
-    await app[ROUTER].stop()
-    await app[SENDER].stop()
+    await worker.stop()
+    await sender.stop()
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
@@ -156,17 +176,20 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings) -> web.Application:
-    translations = Translations(settings.project_dir / "locales")
+    """The gateway: web chat, webhooks, dashboard. Reference data is read here, once."""
+    translations = Translations(settings.locales_dir)
     app = web.Application(middlewares=[error_middleware(translations, settings.default_language)])
     app[SETTINGS] = settings
     app[TRANSLATIONS] = translations
+    app[CATALOG] = load_catalog(settings.project_dir)
+    app[LANGUAGE_NAMES] = load_language_names(settings.project_dir)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     )
     app.cleanup_ctx.extend(
-        [database_context, http_context, conversations_context, channels_context, workers_context]
+        [database_context, http_context, channels_context, use_cases_context, workers_context]
     )
     webchat.add_routes(app)
     telegram_webhook = settings.telegram_enabled and bool(settings.telegram_webhook_url)

@@ -1,30 +1,41 @@
-"""Typed keys of what the gateway app holds."""
+"""Typed keys of what the gateway app holds: settings, shared resources, and the use cases.
+
+The web layer is the only one that knows concrete adapters; its handlers see use cases and ports.
+"""
 
 from __future__ import annotations
 
 from aiohttp import ClientSession, web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.telegram.channel import TelegramChannel
-from bot.conversation.service import Conversations
+from bot.adapters.telegram import TelegramChannel
+from bot.conversation.mediation import Mediation
+from bot.conversation.service import ConversationService
+from bot.core.catalog import Catalog
 from bot.core.i18n import Translations
-from bot.adapters.sql.inbox import Mailbox
-from bot.messaging.sender import Sender
-from bot.messaging.inbox_worker import Router
+from bot.core.languages import LanguageNames
+from bot.core.ports import Inbox, MediatorStore, Outbox, TicketEvents
 from bot.core.settings import Settings
-from bot.adapters.events import TicketEvents
-from bot.adapters.sql.mediators import MediatorStore
-from bot.adapters.sql.tickets import TicketStore
+from bot.messaging.inbox_worker import InboxWorker
+from bot.messaging.sender import OutboxSender
 
+# read once in create_app
 SETTINGS = web.AppKey("settings", Settings)
 TRANSLATIONS = web.AppKey("translations", Translations)
+CATALOG = web.AppKey("catalog", Catalog)
+LANGUAGE_NAMES = web.AppKey("language_names", LanguageNames)
+
+# resources of the cleanup contexts
 HTTP = web.AppKey("http", ClientSession)
 DATABASE = web.AppKey("database", AsyncEngine)
-CONVERSATIONS = web.AppKey("conversations", Conversations)
-MAILBOX = web.AppKey("mailbox", Mailbox)
-ROUTER = web.AppKey("router", Router)
-SENDER = web.AppKey("sender", Sender)
+INBOX: web.AppKey[Inbox] = web.AppKey("inbox")
+OUTBOX: web.AppKey[Outbox] = web.AppKey("outbox")
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
-TICKETS = web.AppKey("tickets", TicketStore)
-MEDIATORS = web.AppKey("mediators", MediatorStore)
-TICKET_EVENTS = web.AppKey("ticket_events", TicketEvents)
+
+# use cases and workers
+CONVERSATION = web.AppKey("conversation", ConversationService)
+MEDIATION = web.AppKey("mediation", Mediation)
+MEDIATORS: web.AppKey[MediatorStore] = web.AppKey("mediators")
+TICKET_EVENTS: web.AppKey[TicketEvents] = web.AppKey("ticket_events")
+INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
+SENDER = web.AppKey("sender", OutboxSender)

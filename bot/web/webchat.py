@@ -8,15 +8,13 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.core.messages import InboundMessage
 from bot.core.commands import command_or_text
-from bot.dialogue.turn import Reply
 from bot.core.errors import InvalidMessage
-from bot.conversation.service import ChatResult
-from bot.web.keys import CONVERSATIONS, SETTINGS, TRANSLATIONS
-from bot.core.languages import LANGUAGES, default_language_names, direction
+from bot.core.languages import LANGUAGES, direction
+from bot.core.messages import WEB_CHAT, ChatResult, InboundMessage, Reply
+from bot.web.keys import CONVERSATION, LANGUAGE_NAMES, SETTINGS, TRANSLATIONS
 
-CHANNEL = "webchat"
+CHANNEL = WEB_CHAT
 MAX_USER_CHARS = 200
 
 
@@ -64,7 +62,7 @@ def result_json(result: ChatResult) -> dict[str, Any]:
 async def chat(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     message = parse_chat_request(await request.read(), settings.max_text_chars)
-    result = await request.app[CONVERSATIONS].handle(message)
+    result = await request.app[CONVERSATION].handle(message)
     return web.json_response(result_json(result))
 
 
@@ -77,7 +75,7 @@ async def index(request: web.Request) -> dict[str, Any]:
     return {
         "language": language,
         "direction": direction(language),
-        "languages": default_language_names().names,
+        "languages": request.app[LANGUAGE_NAMES].names,
         "t": tr._,
     }
 

@@ -1,6 +1,7 @@
 """Telegram and WhatsApp webhooks: check the secret/signature, store the update, answer 200 at once.
 
-Nothing waits for Rasa here: the router answers from the inbox, so an acknowledged update is never lost.
+Nothing waits for Rasa here: the inbox worker answers from the inbox, so an acknowledged update is never
+lost.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.core.messages import InboundMessage
-from bot.adapters.telegram.channel import TelegramChannel
+from bot.adapters.telegram import TelegramChannel
 from bot.adapters.whatsapp import parse_notification, signature_ok, verify_subscription
-from bot.web.keys import MAILBOX, ROUTER, SENDER, SETTINGS, TELEGRAM
+from bot.core.messages import InboundMessage
+from bot.web.keys import INBOX, INBOX_WORKER, OUTBOX, SENDER, SETTINGS, TELEGRAM
 
 log = logging.getLogger(__name__)
 _background: set[asyncio.Task[None]] = set()
 
 
 async def store(app: web.Application, message: InboundMessage) -> bool:
-    new = await app[MAILBOX].receive(message)
+    new = await app[INBOX].receive(message)
     if new:
-        app[ROUTER].wake.set()
+        app[INBOX_WORKER].wake.set()
     return new
 
 
@@ -76,11 +77,11 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     messages, statuses = parse_notification(payload if isinstance(payload, dict) else {})
     for message in messages:
         await store(request.app, message)
-    mailbox = request.app[MAILBOX]
+    outbox = request.app[OUTBOX]
     for status in statuses:
-        await mailbox.delivery(status.message_id, status.status, status.error)
+        await outbox.delivery(status.message_id, status.status, status.error)
         if status.status == "failed" and status.error_code == 131047:
-            await mailbox.reopen(status.message_id)
+            await outbox.reopen(status.message_id)
             request.app[SENDER].wake.set()
     return web.Response(text="ok")
 

@@ -14,22 +14,32 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import default_catalog
-from bot.dashboard import PREFIX, add_dashboard
-from bot.dashboard.keys import DASHBOARD, KEEPALIVE
-from bot.db import AuditRow
-from bot.gateway.app import create_app
-from bot.gateway.keys import DATABASE, MEDIATORS, TICKETS
-from bot.mailbox import utcnow
-from bot.settings import load_settings
-from bot.tickets.model import Entry, Mediator, Role, Ticket
-from bot.tickets.store import NewTicket
-from tests.helpers.fake_rasa import echo_responder, fake_rasa_app
+from bot.adapters.sql.tables import AuditRow
+from bot.core.clock import utcnow
+from bot.core.ports import TicketStore
+from bot.core.settings import load_settings
+from bot.core.tickets import Entry, Mediator, NewTicket, Role, Ticket
+from bot.web.app import create_app
+from bot.web.dashboard import PREFIX, add_dashboard
+from bot.web.dashboard.keys import DASHBOARD, KEEPALIVE
+from bot.web.keys import CATALOG, DATABASE, MEDIATION, MEDIATORS
+from tests.fakes.fake_rasa import echo_responder, fake_rasa_app
+from tests.helpers.databases import Mailbox
 
 PASSWORD = "correct horse battery staple"
 TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 QUEUE_ROW = re.compile(r'<tr data-ticket-id="([^"]+)" class="([^"]*)">')
 ENTRY_TEXT = re.compile(r'<p class="text" dir="([^"]+)" lang="([^"]+)">([^<]*)</p>')
+
+
+def tickets_of(app: web.Application) -> TicketStore:
+    """The ticket store the running gateway's use cases work on."""
+    return app[MEDIATION].tickets
+
+
+def mailbox_of(app: web.Application) -> Mailbox:
+    """The running gateway's inbox and outbox, with the rows to assert on."""
+    return Mailbox(app[DATABASE])
 
 
 def has_dashboard(app: web.Application) -> bool:
@@ -75,8 +85,8 @@ async def open_ticket(
     details: str = "My permit expires next week",
     transcript: tuple[Entry, ...] = (),
 ) -> Ticket:
-    province = default_catalog().cities[city].province
-    return await app[TICKETS].open(
+    province = app[CATALOG].cities[city].province
+    return await tickets_of(app).open(
         NewTicket(
             city=city,
             province=province,

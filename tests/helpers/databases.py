@@ -6,11 +6,17 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.adapters.sql.inbox import SqlInbox
+from bot.adapters.sql.outbox import SqlOutbox
+from bot.adapters.sql.tables import OutboxRow
 
 POSTGRES_URL = os.environ.get(
     "SPORTELLO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -54,3 +60,21 @@ def database(kind: str, tmp_path: Path) -> Iterator[str]:
     else:
         with fresh_postgres() as url:
             yield url
+
+
+@dataclass
+class Mailbox:
+    """The inbox and the outbox on one database, as the gateway wires them, and the outbox rows to
+    assert on (what a test reads; production code never lists a user's rows)."""
+
+    engine: AsyncEngine
+    inbox: SqlInbox = field(init=False)
+    outbox: SqlOutbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inbox, self.outbox = SqlInbox(self.engine), SqlOutbox(self.engine)
+
+    async def outbox_rows(self, user_key: str) -> list[OutboxRow]:
+        query = select(OutboxRow).where(OutboxRow.user_key == user_key).order_by(OutboxRow.id)
+        async with async_sessionmaker(self.engine)() as session:
+            return list((await session.execute(query)).scalars().all())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.catalog import PROJECT_DIR
+from bot.core.settings import PROJECT_DIR
 
 
 def copy_project_knowledge(target: Path) -> Path:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from bot.processes import Stack, start_on_free_ports
+from bot.ops.processes import Stack, start_on_free_ports
 
 
 def start_stack(data_dir: Path, log: IO[bytes], knowledge_dir: Path | None = None) -> Stack:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot.processes import free_port
+from bot.ops.processes import free_port
 
 T = TypeVar("T")
 

@@ -43,7 +43,8 @@ def render(reply: Reply, tr: Translator) -> list[Json]:
     if not reply.buttons:
         return [{"type": "text", "text": {"body": part}} for part in split_text(reply.text, MAX_TEXT)]
     fits_body = len(reply.text) <= MAX_BODY
-    lead = [] if fits_body else [{"type": "text", "text": {"body": p}} for p in split_text(reply.text, MAX_TEXT)]
+    texts = [] if fits_body else split_text(reply.text, MAX_TEXT)
+    lead = [{"type": "text", "text": {"body": p}} for p in texts]
     body = reply.text if fits_body else tr._("Choose an option:")
     buttons = list(reply.buttons)
     if len(buttons) <= MAX_BUTTONS and all(len(b.title) <= MAX_BUTTON_TITLE for b in buttons):

@@ -2,8 +2,8 @@
 
 ``add_dashboard(app)`` mounts it as a sub-application of the gateway app, with its own middlewares
 (login and CSRF checks on every route but the login page and the static files; domain errors to 403/409/
-400), its own templates and static files. It uses what the gateway's cleanup contexts put in the app:
-TICKETS, MEDIATORS, TICKET_EVENTS, MAILBOX, SENDER, TRANSLATIONS, SETTINGS.
+400), its own templates and static files. Its handlers call the ``Mediation`` use case (MEDIATION) and
+read MEDIATORS (sessions), TICKET_EVENTS (live pages), CATALOG, LANGUAGE_NAMES and SETTINGS of the app.
 
 Routes (``{id}`` is a ticket id such as ``CE-2026-0042``):
 
@@ -25,12 +25,12 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.core.catalog import load_catalog
 from bot.web.dashboard.auth import auth_middleware
-from bot.web.dashboard.keys import CATALOG, CLOSING, DASHBOARD, KEEPALIVE, TEMPLATES, THROTTLE
-from bot.web.dashboard.routes import add_routes, errors_middleware, on_closing, security_headers
+from bot.web.dashboard.headers import security_headers
+from bot.web.dashboard.keys import CLOSING, DASHBOARD, KEEPALIVE, TEMPLATES, THROTTLE
+from bot.web.dashboard.routes import add_routes, errors_middleware
+from bot.web.dashboard.streams import on_closing
 from bot.web.dashboard.throttle import LoginThrottle
-from bot.web.keys import SETTINGS
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/dashboard"
@@ -48,7 +48,6 @@ def add_dashboard(app: web.Application, *, keepalive: float = KEEPALIVE_SECONDS)
         autoescape=jinja2.select_autoescape(["html"]),
         app_key=TEMPLATES,
     )
-    dashboard[CATALOG] = load_catalog(app[SETTINGS].project_dir)
     dashboard[KEEPALIVE] = keepalive
     dashboard[THROTTLE] = LoginThrottle()
     dashboard[CLOSING] = asyncio.Event()  # binds to the running loop on first use (Python 3.10)

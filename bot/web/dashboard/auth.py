@@ -20,10 +20,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from yarl import URL
 
+from bot.core.tickets import Mediator
 from bot.web.dashboard.keys import CSRF_TOKEN, MEDIATOR, SESSION_ID, THROTTLE
 from bot.web.dashboard.responses import error_response, is_api, render, route_name
-from bot.web.keys import MEDIATORS, TICKETS
-from bot.core.tickets import Mediator
+from bot.web.keys import MEDIATION, MEDIATORS
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_page(request, 401, "Wrong e-mail or password.", email=email, next_path=next_path)
     throttle.succeeded(email)
     session_id, _ = await request.config_dict[MEDIATORS].start_session(mediator)
-    await request.config_dict[TICKETS].audit(mediator, "login", None)
+    await request.config_dict[MEDIATION].logged_in(mediator)
     response = see_other(next_path)
     response.set_cookie(
         SESSION_COOKIE, session_id, path=COOKIE_PATH, httponly=True, samesite="Lax", secure=is_https(request)
@@ -177,7 +177,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 async def logout(request: web.Request) -> web.StreamResponse:
     await request.config_dict[MEDIATORS].end_session(request[SESSION_ID])
-    await request.config_dict[TICKETS].audit(request[MEDIATOR], "logout", None)
+    await request.config_dict[MEDIATION].logged_out(request[MEDIATOR])
     response = see_other(LOGIN_PATH)
     response.del_cookie(SESSION_COOKIE, path=COOKIE_PATH)
     return response

@@ -7,13 +7,11 @@ import asyncio
 import jinja2
 from aiohttp import web
 
-from bot.core.catalog import Catalog
-from bot.web.dashboard.throttle import LoginThrottle
 from bot.core.tickets import Mediator
+from bot.web.dashboard.throttle import LoginThrottle
 
 # on the dashboard sub-application
 TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
-CATALOG = web.AppKey("dashboard_catalog", Catalog)
 KEEPALIVE = web.AppKey("dashboard_keepalive", float)  # seconds between SSE keep-alive comments
 CLOSING = web.AppKey("dashboard_closing", asyncio.Event)  # set on shutdown: live streams end
 THROTTLE = web.AppKey("dashboard_login_throttle", LoginThrottle)

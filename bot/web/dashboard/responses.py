@@ -7,8 +7,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.web.dashboard.keys import CATALOG, CSRF_TOKEN, MEDIATOR, TEMPLATES
-from bot.web.dashboard.views import mediator_view
+from bot.core.clock import utcnow
+from bot.web.dashboard.keys import CSRF_TOKEN, MEDIATOR, TEMPLATES
+from bot.web.dashboard.views import TicketViews
+from bot.web.keys import CATALOG, LANGUAGE_NAMES
 
 API_PREFIXES = ("api.", "events.")  # resource names of routes that answer JSON (or an event stream)
 REASONS = {400: "Bad request", 401: "Not logged in", 403: "Forbidden", 404: "Not found", 409: "Not possible"}
@@ -26,8 +28,9 @@ def is_api(request: web.Request) -> bool:
 def render(request: web.Request, template: str, context: dict[str, Any], status: int = 200) -> web.Response:
     """A page, with who is logged in and their CSRF token for the page's forms."""
     mediator = request.get(MEDIATOR)
+    views = TicketViews(request.config_dict[CATALOG], request.config_dict[LANGUAGE_NAMES], utcnow())
     full = {
-        "me": mediator_view(mediator, request.app[CATALOG]) if mediator else None,
+        "me": views.mediator(mediator) if mediator else None,
         "csrf_token": request.get(CSRF_TOKEN, ""),
         **context,
     }

@@ -5,12 +5,13 @@ Labels are staff-facing English (mediators share English and Italian); nothing h
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.catalog import Catalog
-from bot.core.languages import LANGUAGES, default_language_names, direction
+from bot.core.languages import LANGUAGES, LanguageNames, direction
 from bot.core.tickets import Author, Entry, Mediator, Note, Outcome, Role, Status, Ticket
 
 
@@ -72,19 +73,8 @@ def text_direction(language: str) -> str:
     return "rtl" if direction(language) == "rtl" else "auto"
 
 
-def language_label(code: str) -> str:
-    native = default_language_names().names.get(code, "")
-    english = LANGUAGE_NAMES.get(code, code)
-    return f"{english} · {native}" if native and native != english else english
-
-
 def topic_label(topic: str | None) -> str:
     return topic.replace("_", " ").capitalize() if topic else "—"
-
-
-def city_name(catalog: Catalog, city: str) -> str:
-    known = catalog.cities.get(city)
-    return known.name if known else city
 
 
 def entry_view(entry: Entry, ticket: Ticket) -> dict[str, Any]:
@@ -107,56 +97,70 @@ def note_view(note: Note) -> dict[str, Any]:
     return {"mediator": note.mediator, "text": note.text, "at": iso(note.at), "at_local": local_time(note.at)}
 
 
-def ticket_summary(ticket: Ticket, catalog: Catalog, now: datetime) -> dict[str, Any]:
-    """What a queue row shows (no transcript)."""
-    return {
-        "id": ticket.id,
-        "city": ticket.city,
-        "city_name": city_name(catalog, ticket.city),
-        "language": ticket.language,
-        "language_label": language_label(ticket.language),
-        "direction": direction(ticket.language),
-        "topic": ticket.topic,
-        "topic_label": topic_label(ticket.topic),
-        "urgent": ticket.urgent,
-        "channel": ticket.channel,
-        "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
-        "status": ticket.status.value,
-        "status_label": STATUS_LABELS[ticket.status],
-        "assignee": ticket.assignee,
-        "created_at": iso(ticket.created_at),
-        "created_local": local_time(ticket.created_at),
-        "due_at": iso(ticket.due_at),
-        "due_local": local_time(ticket.due_at),
-        "overdue": ticket.overdue(now),
-        "outcome": ticket.outcome.value if ticket.outcome else None,
-        "outcome_label": OUTCOME_LABELS[ticket.outcome] if ticket.outcome else None,
-        "closed_at": iso(ticket.closed_at),
-        "closed_local": local_time(ticket.closed_at),
-    }
+@dataclass(frozen=True)
+class TicketViews:
+    """Renders tickets and mediators with the gateway's catalog and language names, as of ``now``."""
 
+    catalog: Catalog
+    names: LanguageNames
+    now: datetime
 
-def ticket_view(ticket: Ticket, catalog: Catalog, now: datetime) -> dict[str, Any]:
-    """A ticket with its transcript and internal notes (never the user's channel address)."""
-    return {
-        **ticket_summary(ticket, catalog, now),
-        "details": ticket.details,
-        "transcript": [entry_view(entry, ticket) for entry in ticket.transcript],
-        "notes": [note_view(note) for note in ticket.notes],
-    }
+    def language_label(self, code: str) -> str:
+        native = self.names.names.get(code, "")
+        english = LANGUAGE_NAMES.get(code, code)
+        return f"{english} · {native}" if native and native != english else english
 
+    def language_options(self) -> list[tuple[str, str]]:
+        return [(code, self.language_label(code)) for code in LANGUAGES]
 
-def mediator_view(mediator: Mediator, catalog: Catalog) -> dict[str, Any]:
-    return {
-        "id": mediator.id,
-        "name": mediator.name,
-        "role": mediator.role.value,
-        "role_label": ROLE_LABELS[mediator.role],
-        "cities": [city_name(catalog, c) for c in mediator.cities],
-        "languages": [LANGUAGE_NAMES.get(code, code) for code in mediator.languages],
-        "coordinator": mediator.role is Role.COORDINATOR,
-    }
+    def city_name(self, city: str) -> str:
+        known = self.catalog.cities.get(city)
+        return known.name if known else city
 
+    def summary(self, ticket: Ticket) -> dict[str, Any]:
+        """What a queue row shows (no transcript)."""
+        return {
+            "id": ticket.id,
+            "city": ticket.city,
+            "city_name": self.city_name(ticket.city),
+            "language": ticket.language,
+            "language_label": self.language_label(ticket.language),
+            "direction": direction(ticket.language),
+            "topic": ticket.topic,
+            "topic_label": topic_label(ticket.topic),
+            "urgent": ticket.urgent,
+            "channel": ticket.channel,
+            "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
+            "status": ticket.status.value,
+            "status_label": STATUS_LABELS[ticket.status],
+            "assignee": ticket.assignee,
+            "created_at": iso(ticket.created_at),
+            "created_local": local_time(ticket.created_at),
+            "due_at": iso(ticket.due_at),
+            "due_local": local_time(ticket.due_at),
+            "overdue": ticket.overdue(self.now),
+            "outcome": ticket.outcome.value if ticket.outcome else None,
+            "outcome_label": OUTCOME_LABELS[ticket.outcome] if ticket.outcome else None,
+            "closed_at": iso(ticket.closed_at),
+            "closed_local": local_time(ticket.closed_at),
+        }
 
-def language_options() -> list[tuple[str, str]]:
-    return [(code, language_label(code)) for code in LANGUAGES]
+    def ticket(self, ticket: Ticket) -> dict[str, Any]:
+        """A ticket with its transcript and internal notes (never the user's channel address)."""
+        return {
+            **self.summary(ticket),
+            "details": ticket.details,
+            "transcript": [entry_view(entry, ticket) for entry in ticket.transcript],
+            "notes": [note_view(note) for note in ticket.notes],
+        }
+
+    def mediator(self, mediator: Mediator) -> dict[str, Any]:
+        return {
+            "id": mediator.id,
+            "name": mediator.name,
+            "role": mediator.role.value,
+            "role_label": ROLE_LABELS[mediator.role],
+            "cities": [self.city_name(c) for c in mediator.cities],
+            "languages": [LANGUAGE_NAMES.get(code, code) for code in mediator.languages],
+            "coordinator": mediator.role is Role.COORDINATOR,
+        }

@@ -1,0 +1,353 @@
+"""The durable inbox and outbox (``bot.adapters.sql.inbox``, ``.outbox``), on a migrated SQLite file (what the
+gateway runs on by default)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.sql.database import create_engine, migrate
+from bot.adapters.sql.inbox import SqlInbox
+from bot.adapters.sql.tables import InboxRow
+from bot.core.clock import utcnow
+from bot.core.messages import Button, Inbound, InboundMessage, Kind, Outbound, Reply
+from tests.helpers.databases import Mailbox
+
+AMINA = "whatsapp:393331234567"
+OLEG = "telegram:4242"
+CITY_CHOICE = Reply("In quale città vivi?", (Button("Roma", '/choose_city{"city":"roma"}'),))
+
+
+@pytest.fixture()
+def url(tmp_path: Path) -> str:
+    address = f"sqlite:///{tmp_path / 'var' / 'gateway.sqlite'}"
+    migrate(address)
+    return address
+
+
+@pytest.fixture()
+async def engine(url: str) -> AsyncIterator[AsyncEngine]:
+    created = create_engine(url)
+    yield created
+    await created.dispose()
+
+
+@pytest.fixture()
+def mailbox(engine: AsyncEngine) -> Mailbox:
+    return Mailbox(engine)
+
+
+def whatsapp(platform_id: str, text: str = "Ciao", *, at: datetime | None = None) -> InboundMessage:
+    return InboundMessage("whatsapp", "393331234567", text, Kind.TEXT, platform_id, received_at=at)
+
+
+def telegram(platform_id: str, text: str = "Привіт", kind: Kind = Kind.TEXT) -> InboundMessage:
+    return InboundMessage("telegram", "4242", text, kind, platform_id, language_hint="uk")
+
+
+async def inbox_rows(engine: AsyncEngine) -> list[InboxRow]:
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(InboxRow).order_by(InboxRow.id))).all()
+    return [InboxRow(**row._asdict()) for row in rows]
+
+
+async def answered(
+    mailbox: Mailbox, message: InboundMessage, *replies: Reply, language: str = "it"
+) -> Inbound:
+    """Receive a message and answer it with ``replies``: the router's job in one step."""
+    assert await mailbox.inbox.receive(message)
+    inbound = await mailbox.inbox.next_for(message.user_key)
+    assert inbound is not None and inbound.message.platform_id == message.platform_id
+    await mailbox.inbox.finish(inbound, language, list(replies))
+    return inbound
+
+
+def later(seconds: float) -> datetime:
+    return utcnow() + timedelta(seconds=seconds)
+
+
+# --------------------------------------------------------------------------- inbox
+
+
+async def test_receive_stores_once(mailbox: Mailbox, engine: AsyncEngine) -> None:
+    assert await mailbox.inbox.receive(whatsapp("wamid.A"))
+    assert not await mailbox.inbox.receive(whatsapp("wamid.A", "the same update, retried by Meta"))
+
+    (row,) = await inbox_rows(engine)
+    assert (row.channel, row.platform_id, row.user_key, row.text) == ("whatsapp", "wamid.A", AMINA, "Ciao")
+    assert row.status == "pending" and row.attempts == 0
+
+
+async def test_the_same_platform_id_on_another_channel_is_another_message(mailbox: Mailbox) -> None:
+    assert await mailbox.inbox.receive(whatsapp("700000001"))
+    assert await mailbox.inbox.receive(telegram("700000001"))
+
+
+async def test_a_duplicate_is_refused_after_a_restart(url: str, mailbox: Mailbox) -> None:
+    assert await mailbox.inbox.receive(telegram("700000001"))
+
+    restarted_engine = create_engine(url)
+    try:
+        restarted = SqlInbox(restarted_engine)
+        assert not await restarted.receive(telegram("700000001"))
+        assert await restarted.receive(telegram("700000002"))
+        first = await restarted.next_for(OLEG)
+        assert first is not None and first.message.platform_id == "700000001"
+    finally:
+        await restarted_engine.dispose()
+
+
+async def test_next_for_gives_a_users_messages_in_order(mailbox: Mailbox) -> None:
+    await mailbox.inbox.receive(telegram("1", "primo"))
+    await mailbox.inbox.receive(whatsapp("wamid.A", "Amina"))
+    await mailbox.inbox.receive(telegram("2", "secondo", Kind.VOICE))
+    await mailbox.inbox.receive(telegram("3", "terzo"))
+    assert await mailbox.inbox.pending_users() == [OLEG, AMINA]
+
+    seen = []
+    while (inbound := await mailbox.inbox.next_for(OLEG)) is not None:
+        seen.append((inbound.message.text, inbound.message.kind))
+        await mailbox.inbox.finish(inbound, "uk", [])
+
+    assert seen == [("primo", Kind.TEXT), ("secondo", Kind.VOICE), ("terzo", Kind.TEXT)]
+    assert await mailbox.inbox.pending_users() == [AMINA]
+    assert await mailbox.inbox.next_for("telegram:nobody") is None
+
+
+async def test_next_for_gives_back_the_message_as_received(mailbox: Mailbox) -> None:
+    at = datetime(2026, 3, 2, 9, 30, 15, tzinfo=timezone.utc)
+    sent = InboundMessage("telegram", "4242", "Привіт", Kind.TEXT, "77", language_hint="uk", received_at=at)
+    await mailbox.inbox.receive(sent)
+
+    inbound = await mailbox.inbox.next_for(OLEG)
+
+    assert inbound is not None and inbound.attempts == 0
+    assert inbound.message == sent
+
+
+async def test_postpone_counts_attempts(mailbox: Mailbox) -> None:
+    await mailbox.inbox.receive(telegram("1"))
+    inbound = await mailbox.inbox.next_for(OLEG)
+    assert inbound is not None
+    await mailbox.inbox.postpone(inbound.id)
+    await mailbox.inbox.postpone(inbound.id)
+    again = await mailbox.inbox.next_for(OLEG)
+    assert again is not None and again.id == inbound.id and again.attempts == 2
+
+
+async def test_finish_marks_done_forgets_the_text_and_queues_the_replies(
+    mailbox: Mailbox, engine: AsyncEngine
+) -> None:
+    replies = [Reply("Il codice fiscale si chiede all'Agenzia delle Entrate."), CITY_CHOICE]
+
+    inbound = await answered(mailbox, whatsapp("wamid.A", "codice fiscale"), *replies)
+
+    (row,) = await inbox_rows(engine)
+    assert row.status == "done" and row.text == "" and row.processed_at is not None
+    assert await mailbox.inbox.next_for(AMINA) is None
+    queued = await mailbox.outbox_rows(AMINA)
+    assert [(r.text, r.buttons, r.kind, r.status, r.language) for r in queued] == [
+        (replies[0].text, [], "reply", "pending", "it"),
+        (
+            CITY_CHOICE.text,
+            [{"title": "Roma", "payload": '/choose_city{"city":"roma"}'}],
+            "reply",
+            "pending",
+            "it",
+        ),
+    ]
+    assert all(r.channel == "whatsapp" and r.user_key == inbound.message.user_key for r in queued)
+
+
+# --------------------------------------------------------------------------- outbox
+
+
+async def test_due_gives_only_the_oldest_pending_reply_per_user(mailbox: Mailbox) -> None:
+    await answered(mailbox, whatsapp("wamid.A"), Reply("uno"), Reply("due"))
+    await answered(mailbox, telegram("1"), Reply("один"), Reply("два"), language="uk")
+
+    due = await mailbox.outbox.due(later(1))
+
+    assert [(o.user_key, o.reply.text) for o in due] == [(AMINA, "uno"), (OLEG, "один")]
+    first = due[0]
+    assert isinstance(first, Outbound)
+    assert (first.channel, first.user, first.language, first.kind, first.attempts) == (
+        "whatsapp",
+        "393331234567",
+        "it",
+        "reply",
+        0,
+    )
+    assert due[1].user == "4242" and due[1].language == "uk"
+
+
+async def test_buttons_survive_the_outbox(mailbox: Mailbox) -> None:
+    await answered(mailbox, whatsapp("wamid.A"), CITY_CHOICE)
+    (due,) = await mailbox.outbox.due(later(1))
+    assert due.reply == CITY_CHOICE
+
+
+async def test_sent_moves_on_to_the_next_reply(mailbox: Mailbox) -> None:
+    await answered(mailbox, whatsapp("wamid.A"), Reply("uno"), Reply("due"))
+    (first,) = await mailbox.outbox.due(later(1))
+
+    await mailbox.outbox.sent(first.id, "wamid.OUT1")
+
+    (second,) = await mailbox.outbox.due(later(1))
+    assert second.reply.text == "due"
+    row = (await mailbox.outbox_rows(AMINA))[0]
+    assert (row.status, row.platform_message_id, row.attempts, row.error) == ("sent", "wamid.OUT1", 1, None)
+    assert row.sent_at is not None
+
+
+async def test_retry_respects_next_attempt_at_and_keeps_the_order(mailbox: Mailbox) -> None:
+    await answered(mailbox, whatsapp("wamid.A"), Reply("uno"), Reply("due"))
+    await answered(mailbox, telegram("1"), Reply("один"))
+    (first, _) = await mailbox.outbox.due(later(1))
+
+    await mailbox.outbox.retry(first.id, 60, "whatsapp 429 code 130429")
+
+    # Amina's "due" must not overtake "uno": she has nothing due until the delay is over
+    assert [o.reply.text for o in await mailbox.outbox.due(later(1))] == ["один"]
+    assert [o.reply.text for o in await mailbox.outbox.due(later(59))] == ["один"]
+    (again, _) = await mailbox.outbox.due(later(61))
+    assert again.id == first.id and again.attempts == 1 and again.next_attempt_at > later(55)
+    row = (await mailbox.outbox_rows(AMINA))[0]
+    assert row.status == "pending" and row.error == "whatsapp 429 code 130429"
+
+
+async def test_failed_is_final_and_frees_the_next_reply(mailbox: Mailbox) -> None:
+    await answered(mailbox, telegram("1"), Reply("uno"), Reply("due"))
+    (first,) = await mailbox.outbox.due(later(1))
+
+    await mailbox.outbox.failed(first.id, "telegram: Forbidden: bot was blocked by the user")
+
+    (second,) = await mailbox.outbox.due(later(3600))
+    assert second.reply.text == "due"
+    row = (await mailbox.outbox_rows(OLEG))[0]
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert row.error == "telegram: Forbidden: bot was blocked by the user"
+
+
+async def test_delivery_status_is_recorded(mailbox: Mailbox) -> None:
+    await answered(mailbox, whatsapp("wamid.A"), Reply("uno"))
+    (first,) = await mailbox.outbox.due(later(1))
+    await mailbox.outbox.sent(first.id, "wamid.OUT1")
+
+    assert await mailbox.outbox.delivery("wamid.OUT1", "delivered", None) == AMINA
+    assert await mailbox.outbox.delivery("wamid.someone-elses", "read", None) is None
+    assert (await mailbox.outbox_rows(AMINA))[0].delivery_status == "delivered"
+
+
+async def test_hold_keeps_replies_until_the_user_writes_again(mailbox: Mailbox) -> None:
+    await answered(mailbox, whatsapp("wamid.A"), Reply("uno"), Reply("due"))
+    await mailbox.outbox.queue("whatsapp", AMINA, "it", [Reply("")], kind="template")
+
+    await mailbox.outbox.hold(AMINA)
+
+    (template,) = await mailbox.outbox.due(later(1))  # the template is not held: it asks her to write
+    assert template.kind == "template"
+    await mailbox.outbox.sent(template.id, "wamid.TEMPLATE")
+    assert await mailbox.outbox.due(later(1)) == []
+    assert [r.status for r in await mailbox.outbox_rows(AMINA)] == ["held", "held", "sent"]
+
+    assert not await mailbox.inbox.receive(whatsapp("wamid.A"))  # a platform retry is not the user writing
+    assert await mailbox.outbox.due(later(1)) == []
+
+    assert await mailbox.inbox.receive(whatsapp("wamid.B", "eccomi"))
+
+    (released,) = await mailbox.outbox.due(later(1))
+    assert released.reply.text == "uno"
+    assert [r.status for r in await mailbox.outbox_rows(AMINA)] == ["pending", "pending", "sent"]
+
+
+async def test_a_hold_concerns_one_user(mailbox: Mailbox) -> None:
+    await answered(mailbox, whatsapp("wamid.A"), Reply("uno"))
+    await answered(mailbox, telegram("1"), Reply("один"))
+    await mailbox.outbox.hold(AMINA)
+    await mailbox.inbox.receive(telegram("2"))
+    assert [o.user_key for o in await mailbox.outbox.due(later(1))] == [OLEG]
+
+
+async def test_reopen_holds_a_sent_reply_and_queues_a_template(mailbox: Mailbox) -> None:
+    await answered(mailbox, whatsapp("wamid.A"), Reply("uno"))
+    (first,) = await mailbox.outbox.due(later(1))
+    await mailbox.outbox.sent(first.id, "wamid.OUT1")
+
+    await mailbox.outbox.reopen("wamid.OUT1")  # Meta's failed status, 131047
+
+    rows = await mailbox.outbox_rows(AMINA)
+    assert [(r.kind, r.status) for r in rows] == [("reply", "held"), ("template", "pending")]
+    (template,) = await mailbox.outbox.due(later(1))
+    assert (template.kind, template.language, template.user) == ("template", "it", "393331234567")
+    await mailbox.outbox.sent(template.id, "wamid.TEMPLATE")
+
+    await mailbox.inbox.receive(whatsapp("wamid.B", "sì, dimmi"))
+
+    (again,) = await mailbox.outbox.due(later(1))
+    assert again.id == first.id and again.reply.text == "uno"
+
+
+async def test_reopen_queues_one_template_for_several_failed_replies(mailbox: Mailbox) -> None:
+    """A long answer is several messages; Meta fails each of them with 131047, one webhook each."""
+    await answered(mailbox, whatsapp("wamid.A"), Reply("uno"), Reply("due"), Reply("tre"))
+    for number in range(3):
+        (reply,) = await mailbox.outbox.due(later(1))
+        await mailbox.outbox.sent(reply.id, f"wamid.OUT{number}")
+
+    for number in range(3):
+        await mailbox.outbox.reopen(f"wamid.OUT{number}")
+
+    rows = await mailbox.outbox_rows(AMINA)
+    assert [(r.kind, r.status) for r in rows] == [("reply", "held")] * 3 + [("template", "pending")]
+
+
+async def test_reopen_ignores_templates_and_unknown_ids(mailbox: Mailbox) -> None:
+    await mailbox.outbox.queue("whatsapp", AMINA, "it", [Reply("")], kind="template")
+    (template,) = await mailbox.outbox.due(later(1))
+    await mailbox.outbox.sent(template.id, "wamid.TEMPLATE")
+
+    await mailbox.outbox.reopen("wamid.TEMPLATE")
+    await mailbox.outbox.reopen("wamid.unknown")
+
+    assert [(r.kind, r.status) for r in await mailbox.outbox_rows(AMINA)] == [("template", "sent")]
+
+
+async def test_last_inbound_at(mailbox: Mailbox) -> None:
+    assert await mailbox.inbox.last_inbound_at(AMINA) is None
+    early = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    late = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+
+    await mailbox.inbox.receive(whatsapp("wamid.B", at=late))
+    await mailbox.inbox.receive(whatsapp("wamid.A", at=early))  # webhooks may arrive out of order
+
+    assert await mailbox.inbox.last_inbound_at(AMINA) == late
+    assert (await mailbox.inbox.last_inbound_at(AMINA) or early).tzinfo is not None
+    assert await mailbox.inbox.last_inbound_at(OLEG) is None
+
+
+async def test_last_inbound_at_of_a_message_without_a_time_is_now(mailbox: Mailbox) -> None:
+    before = utcnow()
+    await mailbox.inbox.receive(telegram("1"))
+    last = await mailbox.inbox.last_inbound_at(OLEG)
+    assert last is not None and before - timedelta(seconds=1) <= last <= utcnow() + timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("offset_hours", [2, -5, 9])
+async def test_last_inbound_at_keeps_the_instant_of_any_time_zone(
+    mailbox: Mailbox, offset_hours: int
+) -> None:
+    """SQLite drops the offset of an aware datetime: the mailbox must store UTC."""
+    zone = timezone(timedelta(hours=offset_hours))
+    at = datetime(2026, 3, 2, 11, 30, tzinfo=zone)
+
+    await mailbox.inbox.receive(whatsapp("wamid.A", at=at))
+
+    assert await mailbox.inbox.last_inbound_at(AMINA) == at
+    inbound = await mailbox.inbox.next_for(AMINA)
+    assert inbound is not None and inbound.message.received_at == at

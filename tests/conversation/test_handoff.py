@@ -1,0 +1,181 @@
+"""The handoff and privacy use cases on the SQL adapters and a real Rasa tracker file: consent signal ->
+ticket with the conversation, held tickets, /status, /forget."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import inspect, text
+
+from bot.adapters.events import MemoryTicketEvents
+from bot.adapters.rasa.tracker import RasaTracker
+from bot.adapters.sql.database import create_engine, migrate
+from bot.adapters.sql.mediators import SqlMediatorStore
+from bot.adapters.sql.profiles import SqlProfileStore
+from bot.adapters.sql.tickets import SqlTicketStore
+from bot.conversation.handoff import Handoff
+from bot.conversation.language import LanguagePolicy
+from bot.conversation.privacy import Privacy
+from bot.conversation.service import ConversationService
+from bot.core.catalog import Catalog
+from bot.core.clock import utcnow
+from bot.core.i18n import Translations
+from bot.core.messages import InboundMessage
+from bot.core.settings import PROJECT_DIR
+from bot.core.tickets import QueueFilter, Role, Status
+from bot.knowledge import KnowledgeStore
+from tests.fakes.ports import ScriptedEngine, control
+from tests.helpers.databases import Mailbox
+
+USER = "telegram:777"
+WORDS = "my landlord wants me out on Monday"
+
+
+def rasa_tracker(path: Path) -> RasaTracker:
+    """A tracker file with Rasa 3.6's events table and a short conversation."""
+    connection = sqlite3.connect(path)
+    connection.execute(
+        "create table events (id integer primary key, sender_id varchar(255), type_name "
+        "varchar(255), timestamp float, intent_name varchar(255), action_name varchar(255), "
+        "data text)"
+    )
+    for kind, said in (
+        ("user", "I got a sfratto letter"),
+        ("bot", "Here is what to do now"),
+        ("user", "/ask_human"),
+    ):
+        connection.execute(
+            "insert into events (sender_id, type_name, timestamp, data) values (?, ?, ?, ?)",
+            (USER, kind, time.time(), json.dumps({"text": said})),
+        )
+    connection.commit()
+    connection.close()
+    return RasaTracker(path)
+
+
+@dataclass
+class World:
+    conversation: ConversationService
+    handoff: Handoff
+    privacy: Privacy
+    script: ScriptedEngine
+    tickets: SqlTicketStore
+    mediators: SqlMediatorStore
+    mailbox: Mailbox
+    url: str
+
+
+@pytest.fixture()
+async def world(
+    tmp_path: Path, policy: LanguagePolicy, catalog: Catalog, translations: Translations
+) -> AsyncIterator[World]:
+    """The use cases on the SQL adapters and a Rasa tracker file: the gateway's wiring, minus HTTP."""
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    migrate(url)
+    engine = create_engine(url)
+    tickets, mediators = SqlTicketStore(engine), SqlMediatorStore(engine)
+    profiles, mailbox = SqlProfileStore(engine), Mailbox(engine)
+    tracker = rasa_tracker(tmp_path / "tracker.db")
+    handoff = Handoff(
+        tickets=tickets,
+        transcript=tracker,
+        events=MemoryTicketEvents(),
+        outbox=mailbox.outbox,
+        translations=translations,
+        catalog=catalog,
+        knowledge=KnowledgeStore(PROJECT_DIR / "knowledge"),
+    )
+    privacy = Privacy(tickets, tracker, mailbox.inbox, mailbox.outbox, profiles, translations)
+    script = ScriptedEngine()
+    conversation = ConversationService(script, profiles, policy, catalog, translations, handoff, privacy)
+    yield World(conversation, handoff, privacy, script, tickets, mediators, mailbox, url)
+    await engine.dispose()
+
+
+def said(text: str) -> InboundMessage:
+    return InboundMessage("telegram", "777", text, language_hint="en", city=None)
+
+
+async def consent(world: World) -> None:
+    conversations, script = world.conversation, world.script
+    script.script = [
+        [control(city="caserta")],
+        [
+            {"recipient_id": USER, "text": "Write a few words"},
+            control(handoff={"topic": "eviction", "urgent": True}),
+        ],
+    ]
+    await conversations.handle(said('/choose_city{"city":"caserta"}'))
+    await conversations.handle(said("/affirm"))
+
+
+async def test_consent_then_few_words_open_a_ticket_with_the_conversation(world: World) -> None:
+    conversations, script = world.conversation, world.script
+    tickets, mediators = world.tickets, world.mediators
+    await consent(world)
+    result = await conversations.handle(said(WORDS))
+    assert script.seen == ['/choose_city{"city":"caserta"}', "/affirm"], "the few words never reach Rasa"
+    year = utcnow().year
+    assert f"CE-{year}-0001" in result.replies[0].text and "Caserta" in result.replies[0].text
+    assert "112" in result.replies[1].text  # urgent
+    amal = await mediators.add("amal@x.it", "Amal", Role.MEDIATOR, ["caserta"], ["ar"], "a long password 1")
+    [ticket] = await tickets.queue(amal, QueueFilter())
+    full = await tickets.get(ticket.id)
+    assert full.urgent and full.topic == "eviction" and full.language == "en"
+    assert [e.text for e in full.transcript] == ["I got a sfratto letter", "Here is what to do now", WORDS]
+    assert full.due_at - full.created_at <= timedelta(hours=4)
+
+
+async def test_held_ticket_takes_the_users_messages_and_the_bot_is_quiet(world: World) -> None:
+    conversations, script = world.conversation, world.script
+    tickets, mediators = world.tickets, world.mediators
+    await consent(world)
+    await conversations.handle(said(WORDS))
+    amal = await mediators.add("amal@x.it", "Amal", Role.MEDIATOR, ["caserta"], ["ar"], "a long password 1")
+    ticket_id = f"CE-{utcnow().year}-0001"
+    await tickets.claim(amal, ticket_id)
+    result = await conversations.handle(said("thank you, I am at home now"))
+    assert result.replies == [] and script.seen[-1] == "/affirm"
+    assert (await tickets.get(ticket_id)).transcript[-1].text == "thank you, I am at home now"
+    status = await world.privacy.status(USER, "en")
+    assert ticket_id in status[0].text
+
+
+async def test_forget_leaves_no_row_with_the_users_text_or_id(world: World, tmp_path: Path) -> None:
+    conversations, script, tickets, url = world.conversation, world.script, world.tickets, world.url
+    await consent(world)
+    await conversations.handle(said(WORDS))
+    await world.mailbox.inbox.receive(InboundMessage("telegram", "777", WORDS, platform_id="u1"))
+    script.script = [[{"recipient_id": USER, "text": "Done"}, control(forget=True)]]
+    result = await conversations.handle(said("/affirm"))
+    assert result.forgotten
+    engine = create_sync_engine(url)
+    with engine.connect() as connection:
+        for table in inspect(engine).get_table_names():
+            for row in connection.execute(text(f"select * from {table}")):
+                flat = " ".join(str(v) for v in row)
+                assert "777" not in flat and WORDS not in flat and "sfratto" not in flat, (table, flat)
+    tracker = sqlite3.connect(tmp_path / "tracker.db")
+    assert tracker.execute("select count(*) from events where sender_id = ?", (USER,)).fetchone() == (0,)
+    ticket = await tickets.get(f"CE-{utcnow().year}-0001")
+    assert (ticket.city, ticket.topic, ticket.status) == ("caserta", "eviction", Status.CLOSED)
+
+
+async def test_staff_group_is_told_of_a_new_ticket_without_personal_data(world: World) -> None:
+    handoff = world.handoff
+    handoff.staff_chat = "telegram:-100200300"
+    handoff.dashboard_url = "https://sportello.example"
+    await consent(world)
+    await world.conversation.handle(said(WORDS))
+    [row] = await world.mailbox.outbox_rows("telegram:-100200300")
+    ticket_id = f"CE-{utcnow().year}-0001"
+    assert f"https://sportello.example/dashboard/tickets/{ticket_id}" in row.text
+    assert WORDS not in row.text and "777" not in row.text

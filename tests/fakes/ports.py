@@ -1,0 +1,64 @@
+"""Small in-process fakes of the engine and channel ports (not mocks): an engine and an outbound channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.adapters.sending import SendsParts
+from bot.core.errors import DeliveryError, EngineUnavailable
+from bot.core.messages import Reply
+
+
+@dataclass
+class FakeEngine:
+    """Answers every message with one text reply ``re:<text>``; ``down`` makes it unavailable."""
+
+    down: bool = False
+    seen: list[str] = field(default_factory=list)
+
+    async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.down:
+            raise EngineUnavailable("fake engine is down")
+        self.seen.append(text)
+        return [{"recipient_id": user_key, "text": f"re:{text}"}]
+
+
+@dataclass
+class FakeChannel(SendsParts):
+    """Records what it sends; ``errors`` are raised, one per send, before anything succeeds."""
+
+    name: str = "telegram"
+    errors: list[DeliveryError] = field(default_factory=list)
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)
+
+    def parts(self, reply: Reply, language: str) -> list[Any]:
+        """Paragraphs are separate messages here, to exercise multi-part replies."""
+        return reply.text.split("\n\n")
+
+    async def send_part(self, user: str, part: Any) -> str:
+        if self.errors:
+            raise self.errors.pop(0)
+        self.sent.append((user, str(part)))
+        return f"m{len(self.sent)}"
+
+    async def send_template(self, user: str, language: str) -> str:
+        self.templates.append(user)
+        return f"t{len(self.templates)}"
+
+
+@dataclass
+class ScriptedEngine:
+    """Answers with the next scripted list of Rasa messages (text and control), like the REST channel."""
+
+    script: list[list[dict[str, Any]]] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+
+    async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        self.seen.append(text)
+        return self.script.pop(0) if self.script else [{"recipient_id": user_key, "text": f"re:{text}"}]
+
+
+def control(**signals: Any) -> dict[str, Any]:
+    return {"recipient_id": "x", "custom": {"sportello": signals}}

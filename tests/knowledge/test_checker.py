@@ -1,0 +1,88 @@
+"""The checker on the real knowledge folder and on copies broken on purpose."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.core.catalog import Catalog
+from bot.core.settings import PROJECT_DIR
+from bot.knowledge.checker import check_knowledge
+from tests.helpers.knowledge import copy_project_knowledge, write
+
+TODAY = date(2026, 11, 24)
+
+
+def test_project_knowledge_has_no_errors(catalog: Catalog) -> None:
+    report = check_knowledge(PROJECT_DIR / "knowledge", catalog, TODAY)
+    assert [str(p) for p in report.errors] == []
+    assert all(row["topics"] == len(catalog.topics) for row in report.coverage.values())
+
+
+def test_every_city_reports_its_todos(catalog: Catalog) -> None:
+    report = check_knowledge(PROJECT_DIR / "knowledge", catalog, TODAY)
+    assert set(report.city_todos) == set(catalog.cities)
+    assert any(report.city_todos.values()), "some office is still unknown somewhere"
+
+
+def test_schema_error_names_file_and_line(tmp_path: Path, catalog: Catalog) -> None:
+    knowledge = copy_project_knowledge(tmp_path)
+    path = knowledge / "topics" / "tax_code.yml"
+    text = path.read_text().replace("checked: 2026-11-24", "checked: yesterday")
+    path.write_text(text)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("checked:"))
+    errors = check_knowledge(knowledge, catalog, TODAY).errors
+    assert any(p.path == path and p.line == line and "checked" in p.message for p in errors)
+
+
+def test_message_over_700_characters_is_an_error(tmp_path: Path, catalog: Catalog) -> None:
+    knowledge = copy_project_knowledge(tmp_path)
+    write(
+        knowledge / "text" / "en" / "zz_long.yml",
+        "topics:\n  not_a_topic:\n    title: Long\n    answer:\n      - " + "x" * 701 + "\n",
+    )
+    errors = check_knowledge(knowledge, catalog, TODAY).errors
+    assert any(p.line == 5 and "700" in p.message for p in errors)
+
+
+def test_missing_language_and_missing_topic(tmp_path: Path, catalog: Catalog) -> None:
+    knowledge = copy_project_knowledge(tmp_path)
+    for file in (knowledge / "text" / "zh").glob("*.yml"):
+        file.unlink()
+    (knowledge / "topics" / "isee.yml").unlink()
+    messages = [p.message for p in check_knowledge(knowledge, catalog, TODAY).errors]
+    assert "language 'zh' has no text at all" in messages
+    assert "topic 'isee' of topics.yml has no knowledge entry" in messages
+
+
+def test_urgent_topic_without_now_is_an_error(tmp_path: Path, catalog: Catalog) -> None:
+    knowledge = copy_project_knowledge(tmp_path)
+    housing = knowledge / "text" / "fr" / "housing.yml"
+    lines = housing.read_text().splitlines(keepends=True)
+    # drop the `now:` of the eviction topic (a one-line scalar in our files)
+    start = next(i for i, row in enumerate(lines) if row.strip() == "eviction:")
+    now = next(i for i in range(start, len(lines)) if lines[i].strip().startswith("now:"))
+    del lines[now]
+    housing.write_text("".join(lines))
+    messages = [p.message for p in check_knowledge(knowledge, catalog, TODAY).errors]
+    assert "urgent topic 'eviction' needs 'now' (fr)" in messages
+
+
+def test_stale_facts_are_a_warning(tmp_path: Path, catalog: Catalog) -> None:
+    report = check_knowledge(PROJECT_DIR / "knowledge", catalog, date(2028, 1, 1))
+    assert any("more than 12 months ago" in p.message for p in report.warnings)
+    assert report.errors == []
+
+
+def test_command_exits_non_zero_on_errors(tmp_path: Path) -> None:
+    knowledge = copy_project_knowledge(tmp_path)
+    write(knowledge / "cities" / "caserta.yml", "city: caserta\noffices: {questura: maybe}\n")
+    command = [sys.executable, "-m", "bot", "knowledge", "check", "--directory", str(knowledge)]
+    broken = subprocess.run(command, capture_output=True, text=True, cwd=PROJECT_DIR)
+    assert broken.returncode == 1
+    assert "caserta.yml:2" in broken.stdout
+    assert "language" in broken.stdout and "topics" in broken.stdout  # the coverage table
+    ok = subprocess.run(command[:-2], capture_output=True, text=True, cwd=PROJECT_DIR)
+    assert ok.returncode == 0, ok.stdout[-2000:]
