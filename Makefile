@@ -17,6 +17,7 @@ help:
 	@echo "make run    start Rasa, the action server and the gateway (http://127.0.0.1:8080/)"
 	@echo "make test   run every test (sets up both environments and the model first)"
 	@echo "make knowledge-check   check knowledge/ and print the coverage table"
+	@echo "make lint  ruff, mypy and the layer contracts (import-linter)"
 
 # The app environment: our code on current libraries (pinned in requirements/app.txt).
 $(APP_VENV)/.installed: pyproject.toml requirements/app.txt
@@ -50,6 +51,7 @@ test: model lint
 lint: $(APP_VENV)/.installed
 	@$(APP_VENV)/bin/ruff check bot actions tests scripts rasa_components
 	@$(APP_VENV)/bin/mypy
+	@$(APP_VENV)/bin/lint-imports --no-cache
 
 knowledge-check: $(APP_VENV)/.installed
 	@$(APP_PY) -m bot knowledge check

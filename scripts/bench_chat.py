@@ -21,9 +21,9 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.languages import LANGUAGES  # noqa: E402
-from bot.nlu_data import read_examples  # noqa: E402
-from bot.processes import start_on_free_ports  # noqa: E402
+from bot.core.languages import LANGUAGES  # noqa: E402
+from bot.ops.nlu_data import read_examples  # noqa: E402
+from bot.ops.processes import start_on_free_ports  # noqa: E402
 
 
 def messages(count: int) -> list[tuple[str, str]]:

@@ -27,10 +27,10 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.languages import LANGUAGES  # noqa: E402
-from bot.nlu_data import read_examples  # noqa: E402
-from bot.processes import running, settings_on_free_ports  # noqa: E402
-from tests.helpers.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app  # noqa: E402
+from bot.core.languages import LANGUAGES  # noqa: E402
+from bot.ops.nlu_data import read_examples  # noqa: E402
+from bot.ops.processes import running, settings_on_free_ports  # noqa: E402
+from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app  # noqa: E402
 from tests.helpers.threaded_server import ThreadedServer  # noqa: E402
 
 SECRET = "bench-secret"

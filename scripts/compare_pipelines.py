@@ -24,8 +24,10 @@ import yaml
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.languages import LANGUAGES  # noqa: E402
-from bot.nlu_data import read_examples  # noqa: E402
+from bot.core.languages import LANGUAGES  # noqa: E402
+from bot.core.settings import load_settings  # noqa: E402
+from bot.ops.nlu_data import read_examples  # noqa: E402
+from bot.ops.processes import rasa_environment  # noqa: E402
 
 RASA = PROJECT / ".venv-rasa" / "bin"
 THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6)
@@ -60,12 +62,8 @@ def split(workdir: Path) -> tuple[Path, Path, int, int]:
 
 
 def evaluate(config: Path, train: Path, test: Path, workdir: Path) -> dict[str, object]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "RASA_TELEMETRY_ENABLED": "false",
-    }
+    settings = load_settings(SPORTELLO_DATA_DIR=workdir)
+    env = {**os.environ, **rasa_environment(settings), "TF_CPP_MIN_LOG_LEVEL": "3"}
     name = config.stem
     started = time.monotonic()
     subprocess.run(

@@ -17,6 +17,11 @@ import time
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bot.core.settings import load_settings  # noqa: E402
+from bot.ops.processes import rasa_environment  # noqa: E402
+
 INPUTS = ["config.yml", "domain.yml", "data", "nlu", "rasa_components", "requirements/rasa.txt"]
 
 
@@ -66,7 +71,7 @@ def main() -> int:
         "--fixed-model-name",
         name,
     ]
-    env = {**os.environ, "PYTHONPATH": str(PROJECT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, **rasa_environment(load_settings())}
     result = subprocess.run(command, cwd=PROJECT, env=env)
     if result.returncode != 0 or not target.exists():
         print("training failed", file=sys.stderr)

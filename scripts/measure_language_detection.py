@@ -21,9 +21,9 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.detection import LangidDetector, LanguagePolicy, LinguaDetector, letter_count  # noqa: E402
-from bot.languages import LANGUAGES, default_language_names  # noqa: E402
-from bot.nlu_data import read_examples  # noqa: E402
+from bot.conversation.language import LangidDetector, LanguagePolicy, LinguaDetector, letter_count  # noqa: E402
+from bot.core.languages import LANGUAGES, load_language_names  # noqa: E402
+from bot.ops.nlu_data import read_examples  # noqa: E402
 
 
 def measure(policy: LanguagePolicy, examples: dict[str, list[str]]) -> dict[str, dict[str, float]]:
@@ -49,7 +49,7 @@ def measure(policy: LanguagePolicy, examples: dict[str, list[str]]) -> dict[str,
 def main() -> int:
     raw = read_examples(PROJECT / "nlu")
     examples = {lang: sorted({t for ts in raw[lang].values() for t in ts}) for lang in LANGUAGES}
-    terms = default_language_names().italian_terms
+    terms = load_language_names(PROJECT).italian_terms
     results = {}
     for name, detector in (("lingua", LinguaDetector()), ("py3langid", LangidDetector())):
         results[name] = measure(LanguagePolicy(detector, terms), examples)

@@ -21,9 +21,9 @@ from bot.core.i18n import Translations
 from bot.core.settings import PROJECT_DIR
 from bot.knowledge import load_knowledge
 from bot.ops.processes import Stack, running, settings_on_free_ports
+from tests.fakes import fake_graph
 from tests.fakes.fake_graph import FakeGraph, fake_graph_app
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
-from tests.helpers import fake_graph
 from tests.helpers.stack import wait_for
 from tests.helpers.threaded_server import ThreadedServer
 

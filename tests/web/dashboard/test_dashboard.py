@@ -455,7 +455,8 @@ async def test_internal_notes_stay_internal(app: web.Application, client: TestCl
     page = await response.text()
     assert "Called the Questura: &lt;b&gt;ok&lt;/b&gt;" in page  # escaped
     assert await mailbox_of(app).outbox_rows("telegram:12") == []
-    assert [n.text for n in (await tickets_of(app).get(ticket.id)).notes] == ["Called the Questura: <b>ok</b>"]
+    notes = (await tickets_of(app).get(ticket.id)).notes
+    assert [n.text for n in notes] == ["Called the Questura: <b>ok</b>"]
 
 
 async def test_a_coordinator_reassigns_to_a_mediator_of_the_city(
