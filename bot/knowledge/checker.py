@@ -13,9 +13,10 @@ from pathlib import Path
 from bot.core.catalog import Catalog
 from bot.core.languages import LANGUAGES
 from bot.knowledge.loader import KnowledgeBase, Problem, load_knowledge
-from bot.knowledge.model import Office, is_todo
+from bot.knowledge.model import OFFICE_FACTS, Office, is_todo
 
 STALE_AFTER = timedelta(days=365)
+SOURCE_STALE_AFTER = timedelta(days=548)  # 18 months: offices move, hours change
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     coverage: dict[str, dict[str, int]] = field(default_factory=dict)
     city_todos: dict[str, list[str]] = field(default_factory=dict)
+    city_sourced: dict[str, float] = field(default_factory=dict)  # share of office facts with a source
 
     @property
     def errors(self) -> list[Problem]:
@@ -39,6 +41,7 @@ def check_knowledge(directory: Path, catalog: Catalog, today: date) -> Report:
     report.problems += _check_facts(kb, catalog, directory, today)
     report.problems += _check_texts(kb, catalog, directory)
     report.problems += _check_cities(kb, catalog, directory, report)
+    report.problems += _check_office_sources(kb, report, today)
     report.coverage = _coverage(kb, catalog)
     return report
 
@@ -121,6 +124,27 @@ def _check_cities(kb: KnowledgeBase, catalog: Catalog, directory: Path, report: 
     return problems
 
 
+def _check_office_sources(kb: KnowledgeBase, report: Report, today: date) -> list[Problem]:
+    """Per city, the share of office facts (of the kinds topics need) that a source backs; a warning for
+    every source read more than 18 months ago."""
+    needed = sorted({office for facts in kb.facts.values() for office in facts.offices})
+    problems = []
+    for city_id, city in kb.cities.items():
+        path = kb.files[f"cities/{city_id}"]
+        sourced = 0
+        for office_type in needed:
+            office = city.offices.get(office_type)
+            if not isinstance(office, Office) or not office.sources:
+                continue
+            sourced += sum(1 for name in OFFICE_FACTS if not is_todo(getattr(office, name)))
+            for source in office.sources:
+                if today - source.read > SOURCE_STALE_AFTER:
+                    message = f"{office_type}: source read {source.read}, more than 18 months ago: {source.url}"
+                    problems.append(Problem(path, 1, message, "warning"))
+        report.city_sourced[city_id] = sourced / (len(needed) * len(OFFICE_FACTS)) if needed else 0.0
+    return problems
+
+
 def _unknown_office_types(path: Path, office_types: list[str], kb: KnowledgeBase) -> list[Problem]:
     return [Problem(path, 1, f"unknown office type '{t}'") for t in office_types if t not in kb.office_types]
 
@@ -148,9 +172,10 @@ def format_report(report: Report, catalog: Catalog, office_type_count: int) -> s
             f"{row['office_types']:>11}/{office_type_count:<2}"
         )
     lines.append("")
-    lines.append(f"{'city':<10}{'todo':>6}")
+    lines.append(f"{'city':<10}{'todo':>6}{'sourced':>10}")
     for city_id, todos in sorted(report.city_todos.items()):
-        lines.append(f"{city_id:<10}{len(todos):>6}")
+        share = report.city_sourced.get(city_id, 0.0)
+        lines.append(f"{city_id:<10}{len(todos):>6}{share:>9.0%}")
     lines.append("")
     lines.append(f"{len(report.errors)} errors, {len(report.warnings)} warnings")
     return "\n".join(lines)

@@ -10,6 +10,8 @@ from pathlib import Path
 from bot.core.catalog import Catalog
 from bot.core.settings import PROJECT_DIR
 from bot.knowledge.checker import check_knowledge
+from bot.knowledge.loader import load_knowledge
+from bot.knowledge.model import OFFICE_FACTS
 from tests.helpers.knowledge import copy_project_knowledge, write
 
 TODAY = date(2026, 11, 24)
@@ -86,3 +88,49 @@ def test_command_exits_non_zero_on_errors(tmp_path: Path) -> None:
     assert "language" in broken.stdout and "topics" in broken.stdout  # the coverage table
     ok = subprocess.run(command[:-2], capture_output=True, text=True, cwd=PROJECT_DIR)
     assert ok.returncode == 0, ok.stdout[-2000:]
+
+
+CITY_HEAD = "city: caserta\naliases: [Caserta]\noffices:\n"
+
+
+def caserta_with(tmp_path: Path, office: str) -> Path:
+    """The project's knowledge with Caserta's file holding one office (the rest unknown)."""
+    knowledge = copy_project_knowledge(tmp_path)
+    write(knowledge / "cities" / "caserta.yml", CITY_HEAD + office)
+    return knowledge
+
+
+def test_an_address_or_phone_without_a_source_is_an_error(tmp_path: Path, catalog: Catalog) -> None:
+    for fact in ('address: "Via Roma 1, Caserta"', 'phone: "0823 123456"', 'hours: "Mon-Fri 09:00-12:00"'):
+        knowledge = caserta_with(tmp_path / fact[:5], f'  questura:\n    name: "Questura"\n    {fact}\n')
+        errors = check_knowledge(knowledge, catalog, TODAY).errors
+        assert any("caserta.yml" in str(p.path) and p.line == 4 and "no sources" in p.message for p in errors)
+
+
+def test_a_source_read_long_ago_is_a_warning_and_the_share_of_sourced_facts_is_reported(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    office = (
+        '  questura:\n    name: "Questura di Caserta"\n    address: "Via Roma 1, Caserta"\n'
+        '    sources:\n      - url: "https://questure.poliziadistato.it/it/Caserta"\n'
+        "        read: 2024-11-20\n        gives: [name, address]\n"
+    )
+    report = check_knowledge(caserta_with(tmp_path, office), catalog, TODAY)
+    assert [str(p) for p in report.errors] == []
+    assert any("questura: source read 2024-11-20" in p.message for p in report.warnings)
+    kb, _ = load_knowledge(PROJECT_DIR / "knowledge")
+    kinds = len({office for facts in kb.facts.values() for office in facts.offices})
+    assert report.city_sourced["caserta"] == 2 / (kinds * len(OFFICE_FACTS))  # name and address
+    recent = office.replace("2024-11-20", "2026-06-01")
+    fresh = check_knowledge(caserta_with(tmp_path / "fresh", recent), catalog, TODAY)
+    assert not any("more than 18 months" in p.message and "caserta" in str(p.path) for p in fresh.warnings)
+
+
+def test_a_source_names_only_facts_an_office_has(tmp_path: Path, catalog: Catalog) -> None:
+    office = (
+        '  questura:\n    name: "Questura"\n    url: "https://questure.poliziadistato.it/it/Caserta"\n'
+        '    sources:\n      - url: "https://questure.poliziadistato.it/it/Caserta"\n'
+        "        read: 2026-11-20\n        gives: [name, opening_days]\n"
+    )
+    errors = check_knowledge(caserta_with(tmp_path, office), catalog, TODAY).errors
+    assert any("caserta.yml" in str(p.path) and "gives" in p.message for p in errors)

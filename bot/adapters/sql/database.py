@@ -54,7 +54,7 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:
-    """WAL lets webhooks insert while the router reads; FULL sync keeps every acknowledged update."""
+    """WAL lets webhooks insert while the inbox worker reads; FULL sync keeps every acknowledged update."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")

@@ -59,7 +59,7 @@ async def inbox_rows(engine: AsyncEngine) -> list[InboxRow]:
 async def answered(
     mailbox: Mailbox, message: InboundMessage, *replies: Reply, language: str = "it"
 ) -> Inbound:
-    """Receive a message and answer it with ``replies``: the router's job in one step."""
+    """Receive a message and answer it with ``replies``: the inbox worker's job in one step."""
     assert await mailbox.inbox.receive(message)
     inbound = await mailbox.inbox.next_for(message.user_key)
     assert inbound is not None and inbound.message.platform_id == message.platform_id

@@ -475,7 +475,7 @@ ChannelFactory = Callable[..., WhatsAppChannel]
 def make_channel(
     server: TestServer, session: aiohttp.ClientSession, mailbox: SqlInbox, desk: Desk
 ) -> ChannelFactory:
-    """The channel as the gateway builds it: the mailbox tells it when the user last wrote."""
+    """The channel as the gateway builds it: the inbox tells it when the user last wrote."""
 
     def make(token: str = TOKEN, base_url: str | None = None, **options: Any) -> WhatsAppChannel:
         return WhatsAppChannel(

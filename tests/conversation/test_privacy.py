@@ -1,0 +1,79 @@
+"""/status and /forget on the memory stores: what the user sees, and that nothing of theirs is left."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.conversation.privacy import Privacy, purge_closed_tickets
+from bot.core.clock import utcnow
+from bot.core.i18n import Translations
+from bot.core.messages import HandoffRequest, InboundMessage, Reply
+from bot.core.profiles import Profile
+from bot.core.tickets import Author, Entry, Mediator, NewTicket, Outcome, Role
+from tests.fakes.stores import (
+    MemoryInbox,
+    MemoryOutbox,
+    MemoryProfileStore,
+    MemoryTicketStore,
+    MemoryTranscript,
+)
+
+USER = "whatsapp:393331234567"
+WORDS = "the owner put our mattresses on the landing"
+
+
+def privacy(translations: Translations) -> Privacy:
+    outbox = MemoryOutbox()
+    inbox, profiles = MemoryInbox(outbox), MemoryProfileStore()
+    return Privacy(MemoryTicketStore(), MemoryTranscript(), inbox, outbox, profiles, translations)
+
+
+def new_ticket(user_key: str = USER) -> NewTicket:
+    return NewTicket("roma", "RM", "it", "eviction", True, "whatsapp", user_key, WORDS, utcnow())
+
+
+async def test_status_lists_open_requests_in_the_users_language(translations: Translations) -> None:
+    desk = privacy(translations)
+    nothing = translations("uk")._("You have no open requests.")
+    assert [r.text for r in await desk.status(USER, "uk")] == [nothing]
+    ticket = await desk.tickets.open(new_ticket())
+    [reply] = await desk.status(USER, "uk")
+    tr = translations("uk")
+    assert reply.text.splitlines() == [
+        tr._("Your open requests:"),
+        tr._("{ticket}: {state}", ticket=ticket.id, state=tr._("waiting for a person")),
+    ]
+
+
+async def test_forget_erases_the_user_everywhere_and_keeps_only_statistics(
+    translations: Translations,
+) -> None:
+    desk = privacy(translations)
+    ticket = await desk.tickets.open(new_ticket())
+    other = await desk.tickets.open(new_ticket("telegram:9"))
+    await desk.inbox.receive(InboundMessage("whatsapp", "393331234567", WORDS, platform_id="wamid.1"))
+    await desk.outbox.queue("whatsapp", USER, "it", [Reply("Ciao")])
+    await desk.profiles.save(Profile(USER, "it", True, "roma", HandoffRequest("eviction", True)))
+    assert isinstance(desk.transcript, MemoryTranscript) and isinstance(desk.outbox, MemoryOutbox)
+    desk.transcript.conversations[USER] = [Entry(Author.USER, WORDS, utcnow())]
+
+    await desk.forget(USER)
+
+    kept = await desk.tickets.get(ticket.id)
+    assert (kept.city, kept.topic, kept.transcript, kept.details) == ("roma", "eviction", [], "")
+    assert await desk.tickets.user_key_of(kept) is None
+    assert await desk.inbox.pending_users() == [] and desk.outbox.rows(USER) == []
+    assert await desk.profiles.get(USER) == Profile(USER)
+    assert await desk.transcript.conversation(USER) == []
+    assert (await desk.tickets.get(other.id)).details == WORDS  # nobody else's data went
+
+
+async def test_retention_purges_the_words_of_old_closed_tickets_only(translations: Translations) -> None:
+    tickets = MemoryTicketStore()
+    old, recent = await tickets.open(new_ticket()), await tickets.open(new_ticket("telegram:9"))
+    anna = Mediator(1, "anna@roma.example", "Anna", Role.MEDIATOR, ("roma",), ("it",))
+    await tickets.close(anna, old.id, Outcome.RESOLVED)
+    tickets.tickets[old.id] = replace(tickets.tickets[old.id], closed_at=utcnow() - timedelta(days=200))
+    assert await purge_closed_tickets(tickets, timedelta(days=180)) == 1
+    assert (await tickets.get(old.id)).details == "" and (await tickets.get(recent.id)).details == WORDS

@@ -1,0 +1,137 @@
+"""One message through the conversation service on memory stores: what the turn decided is remembered,
+non-text gets a fixed reply, and a turn's signals reach the handoff and privacy use cases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.conversation.handoff import Handoff
+from bot.conversation.language import LanguagePolicy
+from bot.conversation.privacy import Privacy
+from bot.conversation.service import ConversationService
+from bot.core.catalog import Catalog
+from bot.core.errors import EngineUnavailable, InvalidMessage
+from bot.core.i18n import Translations
+from bot.core.messages import HandoffRequest, InboundMessage, Kind, Signals
+from bot.core.settings import PROJECT_DIR
+from bot.dialogue.turn import Turn
+from bot.knowledge import KnowledgeStore
+from tests.fakes.ports import FakeEngine, ScriptedEngine, control
+from tests.fakes.stores import (
+    MemoryInbox,
+    MemoryOutbox,
+    MemoryProfileStore,
+    MemoryTicketEvents,
+    MemoryTicketStore,
+    MemoryTranscript,
+)
+
+USER = "telegram:5"
+
+
+def said(text: str, kind: Kind = Kind.TEXT) -> InboundMessage:
+    return InboundMessage("telegram", "5", text, kind, language_hint="fr")
+
+
+@pytest.fixture()
+def service(policy: LanguagePolicy, catalog: Catalog, translations: Translations) -> ConversationService:
+    outbox = MemoryOutbox()
+    tickets, transcript, profiles = MemoryTicketStore(), MemoryTranscript(), MemoryProfileStore()
+    handoff = Handoff(
+        tickets,
+        transcript,
+        MemoryTicketEvents(),
+        outbox,
+        translations,
+        catalog,
+        KnowledgeStore(PROJECT_DIR / "knowledge"),
+    )
+    privacy = Privacy(tickets, transcript, MemoryInbox(outbox), outbox, profiles, translations)
+    return ConversationService(ScriptedEngine(), profiles, policy, catalog, translations, handoff, privacy)
+
+
+def script(service: ConversationService) -> ScriptedEngine:
+    assert isinstance(service.engine, ScriptedEngine)
+    return service.engine
+
+
+async def test_the_control_message_of_a_dialogue_turn_is_read_back_as_the_same_signals(
+    service: ConversationService,
+) -> None:
+    """The wire between the action server and the gateway: Turn.control() in, Signals out."""
+    turn = Turn(topic="eviction", city="roma", signals=Signals(handoff=HandoffRequest("eviction", True)))
+    script(service).script = [
+        [
+            {"recipient_id": USER, "text": "Écrivez quelques mots"},
+            {"recipient_id": USER, "custom": turn.control()},
+        ]
+    ]
+    result = await service.handle(said("oui, je veux parler à une personne"))
+    assert result.topic == "eviction" and [r.text for r in result.replies] == ["Écrivez quelques mots"]
+    profile = await service.profiles.get(USER)
+    assert profile.city == "roma" and profile.pending_handoff == HandoffRequest("eviction", True)
+
+
+async def test_the_few_words_open_an_urgent_ticket_and_never_reach_the_engine(
+    service: ConversationService,
+) -> None:
+    script(service).script = [[control(city="roma", handoff={"topic": "eviction", "urgent": True})]]
+    await service.handle(said("/affirm"))
+    result = await service.handle(said("le propriétaire a changé la serrure"))
+    assert script(service).seen == ["/affirm"]
+    assert len(result.replies) == 2 and "112" in result.replies[1].text
+    assert service.handoff is not None
+    [ticket] = await service.handoff.tickets.open_for_user(USER)
+    assert (
+        ticket.urgent
+        and ticket.topic == "eviction"
+        and ticket.due_at - ticket.created_at <= timedelta(hours=4)
+    )
+    assert (await service.profiles.get(USER)).pending_handoff is None
+
+
+async def test_status_and_forget_signals_reach_privacy(service: ConversationService) -> None:
+    script(service).script = [[control(status=True)], [control(forget=True)]]
+    status = await service.handle(said("/check_status"))
+    nothing = service.translations(status.language)._("You have no open requests.")
+    assert [r.text for r in status.replies] == [nothing]
+    forgotten = await service.handle(said("/affirm"))
+    assert forgotten.forgotten and await service.profiles.get(USER) == (
+        await service.profiles.get("nobody")
+    ).with_changes(user_key=USER)
+
+
+async def test_a_voice_message_gets_the_person_button_and_no_engine_call(
+    policy: LanguagePolicy, catalog: Catalog, translations: Translations
+) -> None:
+    engine = FakeEngine()
+    service = ConversationService(engine, MemoryProfileStore(), policy, catalog, translations)
+    result = await service.answer(said("", Kind.VOICE))
+    assert result.replies[0].buttons[0].payload == "/ask_human" and engine.seen == []
+    photo = await service.answer(said("", Kind.MEDIA))
+    assert photo.replies[0].text == translations(photo.language)._(
+        "I can only read text messages. Please write your question in words."
+    )
+
+
+async def test_an_engine_outage_carries_the_language_of_the_turn(
+    policy: LanguagePolicy, catalog: Catalog, translations: Translations
+) -> None:
+    service = ConversationService(FakeEngine(down=True), MemoryProfileStore(), policy, catalog, translations)
+    with pytest.raises(EngineUnavailable) as raised:
+        await service.handle(said("Bonjour, comment renouveler mon titre de séjour ?"))
+    assert raised.value.language == "fr"
+    assert service.outage_notice("fr").text == translations("fr")._(
+        "We received your message. We will answer shortly."
+    )
+
+
+async def test_an_unknown_city_or_language_is_refused(service: ConversationService) -> None:
+    for message in (
+        InboundMessage("webchat", "b", "ciao", city="atlantis"),
+        InboundMessage("webchat", "b", "ciao", language="tlh"),
+    ):
+        with pytest.raises(InvalidMessage):
+            await service.handle(message)
