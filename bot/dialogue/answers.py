@@ -11,6 +11,7 @@ from bot.knowledge.loader import LanguageText
 from bot.knowledge.model import MAX_MESSAGE_CHARS, Office, TopicText, is_todo
 
 FALLBACK_LANGUAGE = "en"
+NOTES_LANGUAGE = "en"  # city files write office notes in English; text/<lang>/offices.yml translates them
 
 
 def person_button(tr: Translator) -> Button:
@@ -46,7 +47,7 @@ def office_type_name(desk: Desk, office_type: str, language: str) -> str:
     return names.get(office_type) or desk.kb().office_types.get(office_type, office_type)
 
 
-def render_office(desk: Desk, tr: Translator, office_type: str, office: Office) -> str:
+def render_office(desk: Desk, tr: Translator, city_id: str, office_type: str, office: Office) -> str:
     """The known facts of an office, one per line; a ``todo`` never reaches the user."""
     lines = [office_type_name(desk, office_type, tr.language)]
     if not is_todo(office.name):
@@ -59,7 +60,23 @@ def render_office(desk: Desk, tr: Translator, office_type: str, office: Office) 
         lines.append(tr._("Phone: {phone}", phone=office.phone))
     if not is_todo(office.url):
         lines.append(office.url)
+    note = office_note(desk, city_id, office_type, office, tr.language)
+    if note:
+        lines.append(note)
     return "\n".join(lines)
+
+
+def office_note(desk: Desk, city_id: str, office_type: str, office: Office, language: str) -> str | None:
+    """The office's conditions (by appointment only, ...) in the user's language; a translation of an
+    older version of the note is not shown, since what changed may be what matters."""
+    if not office.notes:
+        return None
+    if language == NOTES_LANGUAGE:
+        return office.notes
+    translation = language_text(desk, language).office_notes.get((city_id, office_type))
+    if translation is None or not translation.translates(office.notes):
+        return None
+    return translation.text
 
 
 def known_office(desk: Desk, city_id: str, office_type: str) -> Office | None:
@@ -82,7 +99,7 @@ def office_replies(desk: Desk, tr: Translator, topic: Topic, city_id: str) -> li
     for office_type in facts.offices:
         office = known_office(desk, city_id, office_type)
         if office is not None:
-            known.append(render_office(desk, tr, office_type, office))
+            known.append(render_office(desk, tr, city_id, office_type, office))
         else:
             unknown.append(office_type_name(desk, office_type, tr.language))
     replies = []
@@ -117,7 +134,7 @@ def urgent_reply(desk: Desk, tr: Translator, topic: Topic, text: TopicText, city
     if city_id and facts and facts.offices:
         office = known_office(desk, city_id, facts.offices[0])
         if office is not None:
-            parts.append(render_office(desk, tr, facts.offices[0], office))
+            parts.append(render_office(desk, tr, city_id, facts.offices[0], office))
     return Reply("\n\n".join(parts), (person_button(tr),))
 
 

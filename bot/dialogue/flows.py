@@ -195,7 +195,8 @@ def office_contacts(desk: Desk, ctx: TurnContext) -> Reply:
     office = known_office(desk, city.id, "one_stop_shop") if city else None
     if city and office is not None:
         text = tr._("You can talk to a person at the one-stop shop in {city}:", city=city.name)
-        return Reply(f"{text}\n\n{render_office(desk, tr, 'one_stop_shop', office)}", (menu_button(tr),))
+        shop = render_office(desk, tr, city.id, "one_stop_shop", office)
+        return Reply(f"{text}\n\n{shop}", (menu_button(tr),))
     names = "; ".join(office_type_name(desk, t, ctx.language) for t in ("one_stop_shop", "social_services"))
     where = city.name if city else ""
     return Reply(tr._("Ask at: {offices} ({city}).", offices=names, city=where), (menu_button(tr),))

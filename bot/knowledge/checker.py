@@ -42,6 +42,7 @@ def check_knowledge(directory: Path, catalog: Catalog, today: date) -> Report:
     report.problems += _check_texts(kb, catalog, directory)
     report.problems += _check_cities(kb, catalog, directory, report)
     report.problems += _check_office_sources(kb, report, today)
+    report.problems += _check_office_notes(kb, directory)
     report.coverage = _coverage(kb, catalog)
     return report
 
@@ -139,9 +140,41 @@ def _check_office_sources(kb: KnowledgeBase, report: Report, today: date) -> lis
             sourced += sum(1 for name in OFFICE_FACTS if not is_todo(getattr(office, name)))
             for source in office.sources:
                 if today - source.read > SOURCE_STALE_AFTER:
-                    message = f"{office_type}: source read {source.read}, more than 18 months ago: {source.url}"
+                    message = f"{office_type}: source read {source.read}, over 18 months ago: {source.url}"
                     problems.append(Problem(path, 1, message, "warning"))
         report.city_sourced[city_id] = sourced / (len(needed) * len(OFFICE_FACTS)) if needed else 0.0
+    return problems
+
+
+NOTES_LANGUAGE = "en"  # the language of ``notes`` in the city files; text/<lang>/ holds the others
+
+
+def _check_office_notes(kb: KnowledgeBase, directory: Path) -> list[Problem]:
+    """Every office note in every language: a missing translation is an error (the person reading Urdu
+    would miss "by appointment only"); one made from an older English note is a warning, and not shown."""
+    problems = []
+    notes = {
+        (city_id, kind): office.notes
+        for city_id, city in kb.cities.items()
+        for kind, office in city.offices.items()
+        if isinstance(office, Office) and office.notes
+    }
+    for language in LANGUAGES:
+        if language == NOTES_LANGUAGE or language not in kb.texts:
+            continue
+        text = kb.texts[language]
+        folder = directory / "text" / language
+        for (city_id, kind), note in sorted(notes.items()):
+            translation = text.office_notes.get((city_id, kind))
+            if translation is None or translation.untranslated:
+                message = f"office note {city_id}.{kind} has no '{language}' translation"
+                problems.append(Problem(folder, 1, message))
+            elif not translation.translates(note):
+                message = f"office note {city_id}.{kind} ({language}) translates an older note: update it"
+                problems.append(Problem(folder, 1, message, "warning"))
+        for city_id, kind in sorted(set(text.office_notes) - set(notes)):
+            message = f"'{language}' translates a note {city_id}.{kind} that no office has"
+            problems.append(Problem(folder, 1, message))
     return problems
 
 

@@ -17,6 +17,7 @@ from bot.core.yamlfile import read_yaml
 from bot.knowledge.model import (
     CityKnowledge,
     LanguageTextFile,
+    NoteTranslation,
     OfficeTypesFile,
     TopicFacts,
     TopicText,
@@ -44,6 +45,7 @@ class LanguageText:
     categories: dict[str, str] = field(default_factory=dict)
     topics: dict[str, TopicText] = field(default_factory=dict)
     office_types: dict[str, str] = field(default_factory=dict)
+    office_notes: dict[tuple[str, str], NoteTranslation] = field(default_factory=dict)  # (city, kind)
     topic_files: dict[str, Path] = field(default_factory=dict)
 
 
@@ -178,6 +180,8 @@ def _merge_text(target: LanguageText, text: LanguageTextFile, path: Path) -> lis
         target.topic_files[topic_id] = path
     target.categories.update(text.categories)
     target.office_types.update(text.office_types)
+    for city, notes in text.office_notes.items():
+        target.office_notes.update({(city, kind): note for kind, note in notes.items()})
     return problems
 
 

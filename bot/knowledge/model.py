@@ -59,12 +59,31 @@ class TopicText(_Strict):
     now: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS)] | None = None
 
 
+MAX_NOTE_CHARS = 300
+
+
+class NoteTranslation(_Strict):
+    """One office's ``notes`` in one language, beside the English note it translates: when staff edit
+    the English, the translation is known to be of an older text (and is not shown)."""
+
+    en: Annotated[str, Field(min_length=1, max_length=MAX_NOTE_CHARS)]
+    text: Annotated[str, Field(min_length=1, max_length=MAX_NOTE_CHARS)]
+
+    @property
+    def untranslated(self) -> bool:
+        return is_todo(self.text)
+
+    def translates(self, note: str) -> bool:
+        return not self.untranslated and self.en.strip() == note.strip()
+
+
 class LanguageTextFile(_Strict):
     categories: dict[str, Annotated[str, Field(min_length=1, max_length=MAX_CATEGORY_CHARS)]] = Field(
         default_factory=dict
     )
     topics: dict[str, TopicText] = Field(default_factory=dict)
     office_types: dict[str, Text] = Field(default_factory=dict)
+    office_notes: dict[str, dict[str, NoteTranslation]] = Field(default_factory=dict)  # city -> kind
 
 
 OFFICE_FACTS = ("name", "address", "hours", "phone", "url")
@@ -98,7 +117,7 @@ class Office(_Strict):
     hours: OfficeField = "todo"
     phone: OfficeField = "todo"
     url: OfficeField = "todo"
-    notes: OfficeField | None = None
+    notes: Annotated[str, Field(min_length=1, max_length=MAX_NOTE_CHARS)] | None = None  # English
     sources: list[OfficeSource] = Field(default_factory=list)
 
     @model_validator(mode="after")

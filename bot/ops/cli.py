@@ -35,6 +35,21 @@ def knowledge_check(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+def knowledge_notes(settings: Settings, args: argparse.Namespace) -> int:
+    """Bring ``text/<lang>/offices.yml`` up to date with the offices' English notes."""
+    from bot.knowledge.loader import load_knowledge
+    from bot.knowledge.notes import update_note_translations
+
+    kb, problems = load_knowledge(settings.knowledge_dir)
+    if any(p.level == "error" for p in problems):
+        print("sportello: fix the errors of 'make knowledge-check' first", file=sys.stderr)
+        return 1
+    for language in args.languages:
+        update = update_note_translations(kb, settings.knowledge_dir, language)
+        print(f"{update.path}: {update.kept} translated, {update.to_translate} to translate (todo)")
+    return 0
+
+
 def rasa_files(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ops.rasa_files import write_rasa_files
 
@@ -134,6 +149,9 @@ def parser() -> argparse.ArgumentParser:
     check = knowledge.add_parser("check", help="check knowledge/ and print a coverage table")
     check.add_argument("--directory", default="", help="default: the knowledge folder of the settings")
     check.set_defaults(handler=knowledge_check)
+    notes = knowledge.add_parser("notes", help="refresh text/<lang>/offices.yml from the offices' notes")
+    notes.add_argument("languages", nargs="+", choices=[code for code in LANGUAGES if code != "en"])
+    notes.set_defaults(handler=knowledge_notes)
 
     nlu = commands.add_parser("nlu", help="NLU training data").add_subparsers(
         dest="nlu_command", required=True
