@@ -13,22 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.sql.tables import (
     AuditRow,
-    MediatorRow,
     TicketCounterRow,
     TicketEntryRow,
     TicketNoteRow,
     TicketRow,
     UserRefRow,
 )
-from bot.core.clock import as_utc, utcnow
+from bot.adapters.sql.ticket_rows import load_ticket
+from bot.core.clock import utcnow
 from bot.core.errors import NotAllowed, RoleRequired, TicketNotFound
 from bot.core.tickets import (
     HELD,
     Author,
-    Entry,
     Mediator,
     NewTicket,
-    Note,
     Outcome,
     QueueFilter,
     Role,
@@ -108,55 +106,13 @@ class SqlTicketStore:
             row = await session.get(TicketRow, ticket_id)
             if row is None:
                 raise TicketNotFound(ticket_id)
-            return await self._ticket(session, row)
+            return await load_ticket(session, row)
 
     async def get_for(self, mediator: Mediator, ticket_id: str) -> Ticket:
         ticket = await self.get(ticket_id)
         if not mediator.may_see(ticket.city):
             raise TicketNotFound(ticket_id)
         return ticket
-
-    async def _ticket(self, session: AsyncSession, row: TicketRow, full: bool = True) -> Ticket:
-        entries: list[Entry] = []
-        notes: list[Note] = []
-        names = await self._names(session)
-        if full:
-            for e in (
-                await session.execute(
-                    select(TicketEntryRow)
-                    .where(TicketEntryRow.ticket_id == row.id)
-                    .order_by(TicketEntryRow.id)
-                )
-            ).scalars():
-                entries.append(Entry(Author(e.author), e.text, as_utc(e.at), names.get(e.mediator_id or -1)))
-            for n in (
-                await session.execute(
-                    select(TicketNoteRow).where(TicketNoteRow.ticket_id == row.id).order_by(TicketNoteRow.id)
-                )
-            ).scalars():
-                notes.append(Note(n.text, as_utc(n.at), names.get(n.mediator_id, "?")))
-        return Ticket(
-            id=row.id,
-            city=row.city,
-            language=row.language,
-            topic=row.topic,
-            urgent=row.urgent,
-            channel=row.channel,
-            user_ref=row.user_ref or "",
-            status=Status(row.status),
-            assignee=names.get(row.assignee_id) if row.assignee_id else None,
-            created_at=as_utc(row.created_at),
-            due_at=as_utc(row.due_at),
-            details=row.details,
-            outcome=Outcome(row.outcome) if row.outcome else None,
-            closed_at=as_utc(row.closed_at) if row.closed_at else None,
-            transcript=entries,
-            notes=notes,
-            assignee_id=row.assignee_id,
-        )
-
-    async def _names(self, session: AsyncSession) -> dict[int, str]:
-        return {m.id: m.name for m in (await session.execute(select(MediatorRow))).scalars()}
 
     async def queue(self, mediator: Mediator, wanted: QueueFilter) -> list[Ticket]:
         """The mediator's cities only; urgent first, then by due time."""
@@ -176,7 +132,7 @@ class SqlTicketStore:
         query = query.order_by(TicketRow.urgent.desc(), TicketRow.due_at, TicketRow.id)
         async with self._sessions() as session:
             rows = (await session.execute(query)).scalars().all()
-            return [await self._ticket(session, row, full=False) for row in rows]
+            return [await load_ticket(session, row, full=False) for row in rows]
 
     async def open_for_user(self, user_key: str) -> list[Ticket]:
         """The user's tickets that are not closed (for /status)."""
@@ -195,7 +151,7 @@ class SqlTicketStore:
                 .scalars()
                 .all()
             )
-            return [await self._ticket(session, row, full=False) for row in rows]
+            return [await load_ticket(session, row, full=False) for row in rows]
 
     async def held_for_user(self, user_key: str) -> Ticket | None:
         """The ticket a mediator holds for this user, if any: their messages go there, not to Rasa."""
