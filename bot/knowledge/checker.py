@@ -173,8 +173,8 @@ def _check_office_notes(kb: KnowledgeBase, directory: Path) -> list[Problem]:
                 message = f"office note {city_id}.{kind} ({language}) translates an older note: update it"
                 problems.append(Problem(folder, 1, message, "warning"))
         for city_id, kind in sorted(set(text.office_notes) - set(notes)):
-            message = f"'{language}' translates a note {city_id}.{kind} that no office has"
-            problems.append(Problem(folder, 1, message))
+            message = f"'{language}' translates a note {city_id}.{kind} that no office has (never shown)"
+            problems.append(Problem(folder, 1, message, "warning"))
     return problems
 
 

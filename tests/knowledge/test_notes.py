@@ -3,6 +3,7 @@ translation is an error, one of an older English note is a warning and is never 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -19,20 +20,14 @@ TODAY = date(2026, 12, 2)
 OTHERS = [code for code in LANGUAGES if code != "en"]
 
 
-def refreshed(knowledge: Path) -> None:
-    kb, _ = load_knowledge(knowledge)
-    for language in OTHERS:
-        update_note_translations(kb, knowledge, language)
-
-
-def translate_everything(knowledge: Path, language: str) -> dict[str, object]:
+def rewrite_texts(knowledge: Path, language: str, text: Callable[[str], str]) -> None:
+    """Give every note of one language the translation ``text(english)``."""
     path = knowledge / "text" / language / "offices.yml"
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     for notes in document["office_notes"].values():
         for entry in notes.values():
-            entry["text"] = f"[{language}] {entry['en']}"[:300]
+            entry["text"] = text(entry["en"])
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
-    return document
 
 
 def note_problems(knowledge: Path, catalog: Catalog) -> list[str]:
@@ -43,7 +38,8 @@ def test_untranslated_notes_are_errors_in_every_language_but_english(
     tmp_path: Path, catalog: Catalog
 ) -> None:
     knowledge = copy_project_knowledge(tmp_path)
-    refreshed(knowledge)  # every note back to todo
+    for language in OTHERS:
+        rewrite_texts(knowledge, language, lambda english: "todo")
     kb, _ = load_knowledge(knowledge)
     count = sum(len(notes) for notes in office_notes(kb).values())
     assert count > 100
@@ -56,9 +52,8 @@ def test_a_changed_english_note_makes_its_translations_stale_and_the_refresh_res
     tmp_path: Path, catalog: Catalog
 ) -> None:
     knowledge = copy_project_knowledge(tmp_path)
-    refreshed(knowledge)
     for language in OTHERS:
-        translate_everything(knowledge, language)
+        rewrite_texts(knowledge, language, lambda english, code=language: f"[{code}] {english}"[:300])
     assert note_problems(knowledge, catalog) == []
     city = knowledge / "cities" / "bologna.yml"
     kb, _ = load_knowledge(knowledge)
