@@ -132,6 +132,8 @@ class ConversationService:
 
     def _not_text_reply(self, kind: Kind, language: str) -> Reply:
         tr = self.translations(language)
+        if kind is Kind.GROUP:
+            return Reply(tr._("I can only help in a private chat. Please write to me directly."))
         if kind is Kind.VOICE:
             text = tr._(
                 "I can't listen to voice messages yet. Please write your question, or talk to a person."

@@ -25,4 +25,12 @@ def command_or_text(text: str, payloads_allowed: bool = False) -> str:
     command = text[1:].split()[0].split("@")[0].lower() if len(text) > 1 else ""
     if command in COMMANDS and "{" not in text:
         return COMMANDS[command]
-    return text if payloads_allowed else text.lstrip("/")
+    return text if payloads_allowed else plain_words(text)
+
+
+def plain_words(text: str) -> str:
+    """Typed text that can never act as a Rasa payload: Rasa strips the text before it looks for a
+    leading "/", so "/ /affirm" or a non-breaking space before the slash must lose every leading slash."""
+    while text.startswith("/") or (text and text[0].isspace()):
+        text = text.lstrip("/").lstrip()
+    return text

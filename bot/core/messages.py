@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from bot.core.text import clean_text
+
 # The key of the custom message actions send to tell the gateway what a turn decided.
 CONTROL_KEY = "sportello"
 # The web chat answers each request in its HTTP response: there is no way to push a message to it (yet).
@@ -24,6 +26,7 @@ class Kind(str, Enum):
     TEXT = "text"
     VOICE = "voice"
     MEDIA = "media"  # photo, document, sticker, video, contacts, location
+    GROUP = "group"  # a command in a group chat: the desk talks to people in private only
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,11 @@ class InboundMessage:
     city: str | None = None
     language_hint: str | None = None  # e.g. Telegram's language_code, used when the text says too little
     received_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # every channel's text is cleaned here, once: nothing unsafe reaches the inbox or Rasa
+        object.__setattr__(self, "text", clean_text(self.text))
+        object.__setattr__(self, "user", clean_text(self.user))
 
     @property
     def user_key(self) -> str:

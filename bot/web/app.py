@@ -88,7 +88,10 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
     channels: dict[str, OutboundChannel] = {}
     if settings.telegram_enabled:
         telegram = TelegramChannel.create(
-            settings.telegram_bot_token, settings.telegram_api_base_url, app[TRANSLATIONS]
+            settings.telegram_bot_token,
+            settings.telegram_api_base_url,
+            app[TRANSLATIONS],
+            settings.staff_telegram_chat_id,
         )
         await telegram.start(settings.telegram_webhook_url, settings.telegram_secret_token)
         app[TELEGRAM] = telegram

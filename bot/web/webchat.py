@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import aiohttp_jinja2
@@ -12,6 +11,7 @@ from bot.core.commands import command_or_text
 from bot.core.errors import InvalidMessage
 from bot.core.languages import LANGUAGES, direction
 from bot.core.messages import WEB_CHAT, ChatResult, InboundMessage, Reply
+from bot.core.text import UnsafeJson, load_json
 from bot.web.keys import CONVERSATION, LANGUAGE_NAMES, SETTINGS, TRANSLATIONS
 
 CHANNEL = WEB_CHAT
@@ -21,9 +21,9 @@ MAX_USER_CHARS = 200
 def parse_chat_request(body: bytes, max_text_chars: int) -> InboundMessage:
     """Validate the JSON body of ``POST /api/chat``; every problem is an ``InvalidMessage``."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidMessage("the body must be JSON") from None
+        data = load_json(body)
+    except UnsafeJson as exc:
+        raise InvalidMessage(str(exc)) from None
     if not isinstance(data, dict):
         raise InvalidMessage("the body must be a JSON object")
     user, text = data.get("user"), data.get("text")

@@ -7,7 +7,7 @@ lost.
 from __future__ import annotations
 
 import asyncio
-import json
+import hmac
 import logging
 from typing import Any
 
@@ -16,10 +16,16 @@ from aiohttp import web
 from bot.adapters.telegram import TelegramChannel
 from bot.adapters.whatsapp import parse_notification, signature_ok, verify_subscription
 from bot.core.messages import InboundMessage
+from bot.core.text import UnsafeJson, load_json
 from bot.web.keys import INBOX, INBOX_WORKER, OUTBOX, SENDER, SETTINGS, TELEGRAM
 
 log = logging.getLogger(__name__)
 _background: set[asyncio.Task[None]] = set()
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of a header with our secret; any header, even non-ASCII, is a str here."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
 
 
 async def store(app: web.Application, message: InboundMessage) -> bool:
@@ -29,11 +35,12 @@ async def store(app: web.Application, message: InboundMessage) -> bool:
     return new
 
 
-async def read_json(request: web.Request) -> Any:
+def parse_body(body: bytes) -> Any:
+    """JSON within our depth limit, or 400: a hostile body never becomes a 500."""
     try:
-        return json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="the body must be JSON") from None
+        return load_json(body)
+    except UnsafeJson as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
 
 
 async def accept_telegram_update(app: web.Application, channel: TelegramChannel, data: Any) -> None:
@@ -52,9 +59,9 @@ async def accept_telegram_update(app: web.Application, channel: TelegramChannel,
 async def telegram_webhook(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-    if not settings.telegram_secret_token or secret != settings.telegram_secret_token:
+    if not settings.telegram_secret_token or not same_secret(secret, settings.telegram_secret_token):
         raise web.HTTPForbidden(text="wrong secret token")
-    await accept_telegram_update(request.app, request.app[TELEGRAM], await read_json(request))
+    await accept_telegram_update(request.app, request.app[TELEGRAM], parse_body(await request.read()))
     return web.Response(text="ok")
 
 
@@ -70,10 +77,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
     header = request.headers.get("X-Hub-Signature-256")
     if not signature_ok(body, header, request.app[SETTINGS].whatsapp_app_secret):
         raise web.HTTPUnauthorized(text="bad signature")
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(text="the body must be JSON") from None
+    payload = parse_body(body)
     messages, statuses = parse_notification(payload if isinstance(payload, dict) else {})
     for message in messages:
         await store(request.app, message)

@@ -135,3 +135,15 @@ async def test_an_unknown_city_or_language_is_refused(service: ConversationServi
     ):
         with pytest.raises(InvalidMessage):
             await service.handle(message)
+
+
+async def test_a_command_in_a_group_gets_one_line_asking_to_write_privately(
+    policy: LanguagePolicy, catalog: Catalog, translations: Translations
+) -> None:
+    engine = FakeEngine()
+    service = ConversationService(engine, MemoryProfileStore(), policy, catalog, translations)
+    group = InboundMessage("telegram", "-1001234567890", "", Kind.GROUP, language_hint="ar")
+    result = await service.answer(group)
+    line = translations(result.language)._("I can only help in a private chat. Please write to me directly.")
+    assert [r.text for r in result.replies] == [line] and result.replies[0].buttons == ()
+    assert engine.seen == []

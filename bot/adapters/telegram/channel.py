@@ -44,15 +44,18 @@ def _seconds(value: int | timedelta) -> float:
 class TelegramChannel(SendsParts):
     name = CHANNEL
 
-    def __init__(self, bot: Bot, translations: Translations) -> None:
+    def __init__(self, bot: Bot, translations: Translations, staff_chat: str = "") -> None:
         self.bot = bot
         self.translations = translations
+        self.staff_chat = staff_chat  # the staff group's chat id: told of tickets, never answered
 
     @classmethod
-    def create(cls, token: str, base_url: str, translations: Translations) -> TelegramChannel:
+    def create(
+        cls, token: str, base_url: str, translations: Translations, staff_chat: str = ""
+    ) -> TelegramChannel:
         base = base_url.rstrip("/")
         file_url = base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file"
-        return cls(Bot(token, base_url=base, base_file_url=file_url), translations)
+        return cls(Bot(token, base_url=base, base_file_url=file_url), translations, staff_chat)
 
     # lifecycle -----------------------------------------------------------------------------------
     async def start(self, webhook_url: str, secret_token: str) -> None:
@@ -95,7 +98,7 @@ class TelegramChannel(SendsParts):
             query = update.callback_query
             clicked_in = str(query.message.chat.id if query.message else query.from_user.id)
             pressed = payloads.decode(query.data or "")
-            if not pressed:
+            if not pressed or (query.message is not None and query.message.chat.type != "private"):
                 return None, query.id
             hint = _language(query.from_user.language_code)
             return InboundMessage(
@@ -107,10 +110,21 @@ class TelegramChannel(SendsParts):
         author = posted.from_user
         hint = _language(author.language_code if author else None)
         chat_id = str(posted.chat.id)
+        if posted.chat.type != "private":
+            return self._in_a_group(chat_id, posted.text or "", platform_id, hint), None
         if posted.text:
             text = command_or_text(posted.text)
             return InboundMessage(CHANNEL, chat_id, text, Kind.TEXT, platform_id, language_hint=hint), None
         return InboundMessage(CHANNEL, chat_id, "", _kind(posted), platform_id, language_hint=hint), None
+
+    def _in_a_group(
+        self, chat_id: str, text: str, platform_id: str, hint: str | None
+    ) -> InboundMessage | None:
+        """A group is one chat for many people: the desk never answers one as a user. A command there
+        gets one line asking to write privately; the staff group and group chatter get nothing."""
+        if chat_id == self.staff_chat or not text.startswith("/"):
+            return None
+        return InboundMessage(CHANNEL, chat_id, "", Kind.GROUP, platform_id, language_hint=hint)
 
     async def answer_callback(self, query_id: str) -> None:
         try:

@@ -30,14 +30,14 @@ def signature_ok(body: bytes, header: str | None, app_secret: str) -> bool:
     if not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    given = header.removeprefix("sha256=").encode("utf-8", "surrogateescape")  # bytes: any header compares
+    return hmac.compare_digest(expected.encode(), given)
 
 
 def verify_subscription(query: Any, verify_token: str) -> str | None:
     """The hub.challenge to echo when Meta's verification request carries our verify token."""
-    if query.get("hub.mode") == "subscribe" and hmac.compare_digest(
-        str(query.get("hub.verify_token", "")), verify_token
-    ):
+    given = str(query.get("hub.verify_token", "")).encode("utf-8", "surrogateescape")
+    if query.get("hub.mode") == "subscribe" and hmac.compare_digest(given, verify_token.encode()):
         return str(query.get("hub.challenge", ""))
     return None
 

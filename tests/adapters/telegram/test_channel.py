@@ -4,6 +4,7 @@ real python-telegram-bot against the local fake Bot API for sending, errors and 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -76,6 +77,30 @@ def test_a_text_message_with_the_apps_language(offline: TelegramChannel, tg: Fak
         language_hint="uk",
     )
     assert message.user_key == "telegram:4242"
+
+
+def in_a_group(update: dict[str, Any], chat_id: int = -1001234567890) -> dict[str, Any]:
+    """The same update, posted in a supergroup the bot was added to."""
+    kind = "message" if "message" in update else "callback_query"
+    message = update[kind] if kind == "message" else update[kind]["message"]
+    message["chat"] = {"id": chat_id, "title": "Famiglie di Caserta", "type": "supergroup"}
+    return update
+
+
+def test_a_group_is_never_answered_as_a_user(offline: TelegramChannel, tg: FakeTelegram) -> None:
+    chatter, _ = offline.parse(in_a_group(tg.text_message("qualcuno sa dove rinnovare il permesso?")))
+    assert chatter is None
+    command, _ = offline.parse(in_a_group(tg.command("start", user=AMINA)))
+    assert command is not None and command.kind is Kind.GROUP and command.text == ""
+    assert command.user == "-1001234567890"
+
+
+def test_the_staff_group_gets_nothing_even_for_a_command(
+    tg: FakeTelegram, translations: Translations
+) -> None:
+    channel = TelegramChannel.create(tg.token, "http://127.0.0.1:9/bot", translations, "-100200300")
+    message, _ = channel.parse(in_a_group(tg.command("status", user=AMINA), chat_id=-100200300))
+    assert message is None
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,83 @@
+"""Hostile requests to the webhooks and the web chat: every malformed body or header is a 4xx, never a
+5xx, and nothing unsafe reaches Rasa or a store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.core.settings import load_settings
+from bot.web.app import create_app
+from tests.fakes.fake_graph import sign
+from tests.fakes.fake_rasa import echo_responder, fake_rasa_app
+from tests.fakes.fake_telegram import FakeTelegram, fake_telegram_app
+
+SECRET, APP_SECRET, VERIFY = "telegram-secret", "whatsapp-app-secret", "verify-me"
+DEEP = ("[" * 100_000 + "]" * 100_000).encode()
+
+
+@pytest.fixture()
+async def gateway(tmp_path: Path, aiohttp_server: Any, aiohttp_client: Any) -> tuple[TestClient, list[Any]]:
+    """The gateway with the Telegram webhook and WhatsApp on, fake Telegram and fake Rasa."""
+    telegram = FakeTelegram()
+    telegram_server = await aiohttp_server(fake_telegram_app(telegram))
+    received: list[Any] = []
+    rasa = await aiohttp_server(fake_rasa_app(echo_responder, received))
+    settings = load_settings(
+        SPORTELLO_DATA_DIR=tmp_path,
+        SPORTELLO_RASA_URL=str(rasa.make_url("")),
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_BASE_URL=str(telegram_server.make_url("/bot")),
+        TELEGRAM_WEBHOOK_URL="https://desk.example/webhooks/telegram",
+        TELEGRAM_SECRET_TOKEN=SECRET,
+        WHATSAPP_ACCESS_TOKEN="token",
+        WHATSAPP_PHONE_NUMBER_ID="106540352242922",
+        WHATSAPP_APP_SECRET=APP_SECRET,
+        WHATSAPP_VERIFY_TOKEN=VERIFY,
+    )
+    return await aiohttp_client(create_app(settings)), received
+
+
+async def test_deep_json_is_a_400_everywhere(gateway: tuple[TestClient, list[Any]]) -> None:
+    client, received = gateway
+    chat = await client.post("/api/chat", data=DEEP, headers={"Content-Type": "application/json"})
+    assert chat.status == 400 and (await chat.json())["error"] == "invalid_request"
+    telegram = await client.post(
+        "/webhooks/telegram", data=DEEP, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    assert telegram.status == 400
+    whatsapp = await client.post(
+        "/webhooks/whatsapp", data=DEEP, headers={"X-Hub-Signature-256": sign(DEEP, APP_SECRET)}
+    )
+    assert whatsapp.status == 400
+    assert received == []
+
+
+@pytest.mark.parametrize("header", ["sha256=é", "sha256=" + "ü" * 64, "sha256=\u2603"])
+async def test_a_non_ascii_signature_is_a_401(gateway: tuple[TestClient, list[Any]], header: str) -> None:
+    client, _ = gateway
+    response = await client.post("/webhooks/whatsapp", data=b"{}", headers={"X-Hub-Signature-256": header})
+    assert response.status == 401
+
+
+async def test_a_non_ascii_verify_token_or_secret_is_a_403(gateway: tuple[TestClient, list[Any]]) -> None:
+    client, _ = gateway
+    query = {"hub.mode": "subscribe", "hub.verify_token": "vérifié", "hub.challenge": "42"}
+    assert (await client.get("/webhooks/whatsapp", params=query)).status == 403
+    good = {**query, "hub.verify_token": VERIFY}
+    assert await (await client.get("/webhooks/whatsapp", params=good)).text() == "42"
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "sécret"}
+    wrong = await client.post("/webhooks/telegram", json={}, headers=headers)
+    assert wrong.status == 403
+
+
+async def test_a_lone_surrogate_or_nul_never_reaches_rasa(gateway: tuple[TestClient, list[Any]]) -> None:
+    client, received = gateway
+    body = json.dumps({"user": "browser-1", "text": "permesso di soggiorno\ud800\u0000 scaduto"})
+    response = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
+    assert response.status == 200
+    assert received[-1]["message"] == "permesso di soggiorno scaduto"
