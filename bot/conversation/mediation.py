@@ -17,6 +17,7 @@ from bot.core.ports import MediatorStore, Outbox, TicketEvents, TicketStore
 from bot.core.tickets import Author, Mediator, Outcome, QueueFilter, Role, Status, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
+TICKET_ID_CHARS = 20  # CE-2026-0042 and room to spare: the audit log's column
 
 
 @dataclass
@@ -36,6 +37,18 @@ class Mediation:
 
     async def logged_out(self, mediator: Mediator) -> None:
         await self.tickets.audit(mediator, "logout", None)
+
+    async def login_failed(self, address: str) -> None:
+        """A failed or throttled login, with where it came from (never the e-mail typed: people paste
+        passwords into that field)."""
+        await self.tickets.audit(None, "login_failed", None, f"from {address}")
+
+    async def refused(
+        self, mediator: Mediator | None, what: str, ticket_id: str | None, address: str
+    ) -> None:
+        """A request the dashboard refused (another city's ticket, a form without its token)."""
+        known_length = ticket_id[:TICKET_ID_CHARS] if ticket_id else None  # a guessed id may be any length
+        await self.tickets.audit(mediator, f"refused:{what}", known_length, f"from {address}")
 
     # reading -------------------------------------------------------------------------------------
     async def queue(self, mediator: Mediator, wanted: QueueFilter) -> list[Ticket]:
@@ -67,6 +80,7 @@ class Mediation:
 
     async def release(self, mediator: Mediator, ticket_id: str) -> None:
         ticket = await self.ticket(mediator, ticket_id)
+        self._holder_or_coordinator(mediator, ticket, "release")
         if not ticket.held:
             raise NotAllowed("nobody holds this ticket: there is nothing to release")
         await self.tickets.release(mediator, ticket.id)
@@ -87,6 +101,7 @@ class Mediation:
 
     async def close(self, mediator: Mediator, ticket_id: str, outcome: str) -> None:
         ticket = await self.ticket(mediator, ticket_id)
+        self._holder_or_coordinator(mediator, ticket, "close")
         try:
             chosen = Outcome(outcome)
         except ValueError:
@@ -127,6 +142,14 @@ class Mediation:
         text = self.translations(ticket.language)._("You are talking with the assistant again.")
         await self.tickets.add_entry(ticket.id, Author.BOT, text)
         await self.send_to_user(ticket, text)
+
+    @staticmethod
+    def _holder_or_coordinator(mediator: Mediator, ticket: Ticket, action: str) -> None:
+        """A claimed ticket is its holder's: a colleague may not close or release it under their feet."""
+        held_by_another = ticket.assignee_id is not None and ticket.assignee_id != mediator.id
+        if held_by_another and mediator.role is not Role.COORDINATOR:
+            holder = ticket.assignee or "the mediator who holds it"
+            raise RoleRequired(f"Only {holder} or a coordinator can {action} this ticket.")
 
     def _text(self, text: str, what: str) -> str:
         text = text.strip()

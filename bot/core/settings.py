@@ -10,6 +10,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.core.errors import ConfigurationError
 from bot.core.languages import LANGUAGES
 
+# What only the gateway may know: Rasa and the action server get none of these (least privilege):
+# the platforms' tokens and secrets (every TELEGRAM_ and WHATSAPP_ setting), the database, the staff group.
+GATEWAY_ONLY_PREFIXES = ("TELEGRAM_", "WHATSAPP_")
+GATEWAY_ONLY_VARIABLES = frozenset({"DATABASE_URL", "STAFF_TELEGRAM_CHAT_ID"})
+
+
+def gateway_only(variable: str) -> bool:
+    return variable in GATEWAY_ONLY_VARIABLES or variable.startswith(GATEWAY_ONLY_PREFIXES)
+
 # The checkout this code runs from: the default home of topics.yml, knowledge/, locales/ and var/.
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -62,14 +71,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
 
-    def as_environment(self) -> dict[str, str]:
-        """These settings as environment variables, so child processes read the same values."""
+    def as_environment(self, secrets: bool = True) -> dict[str, str]:
+        """These settings as environment variables, so child processes read the same values;
+        ``secrets=False`` leaves out what only the gateway may know (``gateway_only``)."""
         env = {}
         for name, field in type(self).model_fields.items():
             value = getattr(self, name)
             if value is not None and value != "" and field.alias:
                 env[field.alias] = str(value)
-        return env
+        return env if secrets else {k: v for k, v in env.items() if not gateway_only(k)}
 
     @model_validator(mode="after")
     def _channels_complete(self) -> Settings:

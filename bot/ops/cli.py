@@ -99,10 +99,12 @@ def with_database(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]
 def mediator_command(settings: Settings, args: argparse.Namespace) -> int:
     """Create or disable a mediator. The password is read from standard input, never from the command line."""
     from bot.adapters.sql.mediators import SqlMediatorStore
+    from bot.adapters.sql.tickets import SqlTicketStore
     from bot.core.tickets import Role
 
     async def change(engine: AsyncEngine) -> str:
         store = SqlMediatorStore(engine)
+        audit = SqlTicketStore(engine).audit
         if args.mediator_command == "add":
             password = sys.stdin.readline().rstrip("\n")
             unknown = [c for c in args.cities if c not in load_catalog(settings.project_dir).cities]
@@ -111,8 +113,10 @@ def mediator_command(settings: Settings, args: argparse.Namespace) -> int:
             mediator = await store.add(
                 args.email, args.name, Role(args.role), args.cities, args.languages, password
             )
+            await audit(None, "cli:mediator_add", None, f"{mediator.id} {mediator.role.value}")
             return f"added {mediator.role.value} {mediator.email} (cities: {', '.join(mediator.cities)})"
         mediator = await store.set_active(args.email, args.mediator_command == "enable")
+        await audit(None, f"cli:mediator_{args.mediator_command}", None, str(mediator.id))
         return f"{args.mediator_command}d {mediator.email}"
 
     try:

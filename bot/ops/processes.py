@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from bot.core.errors import ConfigurationError
-from bot.core.settings import PROJECT_DIR, Settings, load_settings
+from bot.core.settings import PROJECT_DIR, Settings, gateway_only, load_settings
 
 RASA_BIN = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
 
@@ -39,13 +39,21 @@ class Service:
     command: list[str]
     health_url: str
     env: dict[str, str] = field(default_factory=dict)
+    secrets: bool = False  # whether the process may see the tokens and the database address
     process: subprocess.Popen[bytes] | None = None
+
+    def environment(self) -> dict[str, str]:
+        """The process's environment: ours plus its own, without the secrets it does not need."""
+        inherited = os.environ if self.secrets else {
+            k: v for k, v in os.environ.items() if not gateway_only(k)
+        }
+        return {**inherited, **self.env}
 
     def start(self, log: IO[bytes] | None) -> None:
         self.process = subprocess.Popen(
             self.command,
             cwd=PROJECT_DIR,
-            env={**os.environ, **self.env},
+            env=self.environment(),
             stdout=log,
             stderr=subprocess.STDOUT if log else None,
             start_new_session=True,  # Ctrl-C reaches us, and we stop the children in order
@@ -85,10 +93,10 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
 def services(settings: Settings, model: Path, extra_env: dict[str, str] | None = None) -> list[Service]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     shared_env = {
-        **settings.as_environment(),
+        **settings.as_environment(secrets=False),
         **(extra_env or {}),
         **rasa_environment(settings),
-        "SANIC_HOST": "127.0.0.1",
+        "SANIC_HOST": "127.0.0.1",  # the action server listens on localhost only
     }
     actions = Service(
         "action server",
@@ -121,7 +129,8 @@ def services(settings: Settings, model: Path, extra_env: dict[str, str] | None =
         "gateway",
         [sys.executable, "-m", "bot", "serve"],
         f"http://127.0.0.1:{settings.port}/healthz",
-        shared_env,
+        {**shared_env, **settings.as_environment()},
+        secrets=True,
     )
     return [actions, rasa, gateway]
 

@@ -140,3 +140,29 @@ async def test_every_look_and_every_login_is_audited(team: Team) -> None:
         (amal.id, "view", ticket.id, "api"),
         (amal.id, "logout", None, ""),
     ]
+
+
+async def test_a_claimed_ticket_is_closed_or_released_by_its_holder_or_a_coordinator(team: Team) -> None:
+    ticket = await team.ticket()
+    amal = await team.mediator("amal@caserta.example", ["caserta"])
+    marco = await team.mediator("marco@caserta.example", ["caserta"])
+    boss = await team.mediator("boss@caserta.example", ["caserta"], Role.COORDINATOR)
+    await team.mediation.claim(amal, ticket.id)
+    with pytest.raises(RoleRequired, match="Amal"):
+        await team.mediation.close(marco, ticket.id, "resolved")
+    with pytest.raises(RoleRequired):
+        await team.mediation.release(marco, ticket.id)
+    assert (await team.tickets.get(ticket.id)).status is Status.ASSIGNED
+    await team.mediation.release(boss, ticket.id)
+    await team.mediation.close(marco, ticket.id, "resolved")  # nobody holds it now: any colleague
+    assert (await team.tickets.get(ticket.id)).status is Status.CLOSED
+
+
+async def test_refusals_and_failed_logins_are_audited_with_where_they_came_from(team: Team) -> None:
+    amal = await team.mediator("amal@caserta.example", ["caserta"])
+    await team.mediation.login_failed("203.0.113.7")
+    await team.mediation.refused(amal, "ticket", "CE-2026-" + "9" * 40, "203.0.113.8")
+    assert team.tickets.audit_log == [
+        (None, "login_failed", None, "from 203.0.113.7"),
+        (amal.id, "refused:ticket", "CE-2026-" + "9" * 12, "from 203.0.113.8"),
+    ]

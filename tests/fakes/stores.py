@@ -345,6 +345,8 @@ class MemoryTicketStore:
         if coordinator.role is not Role.COORDINATOR:
             raise RoleRequired("only a coordinator reassigns tickets")
         ticket = await self.get_for(coordinator, ticket_id)
+        if ticket.status is Status.CLOSED:
+            raise NotAllowed("the ticket is closed: reassigning it would reopen it")
         if not to.may_see(ticket.city):
             raise NotAllowed("that mediator does not work for this city")
         return self._change(ticket_id, assignee=to.name, assignee_id=to.id, status=Status.ASSIGNED)

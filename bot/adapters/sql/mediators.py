@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import timedelta
 
@@ -39,13 +40,14 @@ class SqlMediatorStore:
         async with self._sessions.begin() as session:
             if (await session.execute(select(MediatorRow).where(MediatorRow.email == email))).scalar():
                 raise MediatorError(f"a mediator with e-mail {email} exists already")
+            password_hash = await asyncio.to_thread(_hasher.hash, password)
             row = MediatorRow(
                 email=email,
                 name=name,
                 role=role.value,
                 cities=cities,
                 languages=languages,
-                password_hash=_hasher.hash(password),
+                password_hash=password_hash,
                 active=True,
             )
             session.add(row)
@@ -76,10 +78,10 @@ class SqlMediatorStore:
         async with self._sessions() as session:
             row = (await session.execute(select(MediatorRow).where(MediatorRow.email == email))).scalar()
         if row is None or not row.active:
-            _hasher.hash(password)  # same time whether or not the e-mail exists
+            await asyncio.to_thread(_hasher.hash, password)  # same time whether or not the e-mail exists
             return None
-        try:
-            _hasher.verify(row.password_hash, password)
+        try:  # argon2 takes tens of milliseconds of CPU: off the loop that serves everyone else
+            await asyncio.to_thread(_hasher.verify, row.password_hash, password)
         except (VerificationError, InvalidHashError):
             return None
         return _mediator(row)

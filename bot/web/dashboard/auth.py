@@ -45,6 +45,11 @@ def see_other(location: str | URL) -> web.Response:
     return web.Response(status=303, headers={"Location": str(location)})
 
 
+def client_address(request: web.Request) -> str:
+    """Where a request came from, for the audit log (the proxy's address when behind one)."""
+    return request.remote or "unknown"
+
+
 def is_https(request: web.Request) -> bool:
     forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
     return request.secure or forwarded == "https"
@@ -104,6 +109,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     request[SESSION_ID] = request.cookies[SESSION_COOKIE]
     if request.method not in SAFE_METHODS and not _same(await submitted_csrf_token(request), csrf_token):
         log.warning("dashboard: %s %s without a valid CSRF token", request.method, request.path)
+        ticket_id = request.match_info.get("ticket_id")
+        await request.config_dict[MEDIATION].refused(mediator, "csrf", ticket_id, client_address(request))
         return error_response(
             request,
             403,
@@ -155,6 +162,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     throttle = request.config_dict[THROTTLE]
     if throttle.blocked(email):
         log.info("dashboard: login refused after repeated failures")
+        await request.config_dict[MEDIATION].login_failed(client_address(request))
         message = "Too many failed attempts. Wait 15 minutes, or ask a coordinator."
         return _login_page(request, 429, message, email=email, next_path=next_path)
     mediator = None
@@ -163,6 +171,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if mediator is None:
         throttle.failed(email)
         log.info("dashboard: a login failed")  # no e-mail in the log: people type passwords there
+        await request.config_dict[MEDIATION].login_failed(client_address(request))
         return _login_page(request, 401, "Wrong e-mail or password.", email=email, next_path=next_path)
     throttle.succeeded(email)
     session_id, _ = await request.config_dict[MEDIATORS].start_session(mediator)

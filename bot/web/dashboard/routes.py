@@ -49,13 +49,21 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     try:
         return await handler(request)
     except TicketNotFound:
+        await refused(request, "ticket")
         return error_response(request, 403, FORBIDDEN_TICKET)
     except RoleRequired as exc:
+        await refused(request, "role")
         return error_response(request, 403, str(exc))
     except NotAllowed as exc:
         return error_response(request, 409, f"Not possible: {exc}.")
     except InvalidInput as exc:
         return error_response(request, 400, str(exc))
+
+
+async def refused(request: web.Request, what: str) -> None:
+    """Every 403 is in the audit log: who, which ticket, from where."""
+    ticket_id = request.match_info.get("ticket_id")
+    await mediation(request).refused(request.get(MEDIATOR), what, ticket_id, auth.client_address(request))
 
 
 def views(request: web.Request) -> TicketViews:

@@ -196,3 +196,15 @@ async def test_no_password_is_stored_in_clear(stores: Stores) -> None:
     await mediator(mediators, "amal@sportello.it", ["caserta"])
     rows = await mediators.all()
     assert rows and all("password" not in repr(r) for r in rows)
+
+
+async def test_a_closed_ticket_is_not_reopened_by_a_reassignment(stores: Stores) -> None:
+    tickets, mediators = stores
+    ticket = await tickets.open(new())
+    amal = await mediator(mediators, "amal@sportello.it", ["caserta"])
+    boss = await mediator(mediators, "boss@sportello.it", ["caserta"], Role.COORDINATOR)
+    await tickets.close(amal, ticket.id, Outcome.RESOLVED)
+    with pytest.raises(NotAllowed, match="closed"):
+        await tickets.reassign(boss, ticket.id, amal)
+    after = await tickets.get(ticket.id)
+    assert after.status is Status.CLOSED and after.assignee is None

@@ -10,11 +10,14 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.adapters.sql.tables import AuditRow
 from bot.core.tickets import Author, Entry, Outcome, Role, Status, TicketEvent
 from bot.web.dashboard.auth import safe_next
 from bot.web.dashboard.keys import DASHBOARD
-from bot.web.keys import MEDIATORS, TICKET_EVENTS, TRANSLATIONS
+from bot.web.keys import DATABASE, MEDIATORS, TICKET_EVENTS, TRANSLATIONS
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
 from tests.helpers.dashboard import (
     PASSWORD,
@@ -209,7 +212,7 @@ async def test_security_headers_on_pages(app: web.Application, client: TestClien
 async def test_a_post_without_the_right_csrf_token_is_refused(
     app: web.Application, client: TestClient
 ) -> None:
-    await add_mediator(app, "anna@caserta.example")
+    anna = await add_mediator(app, "anna@caserta.example")
     await login(client, "anna@caserta.example")
     ticket = await open_ticket(app, user_key="telegram:77")
     fields = {"text": "Ciao, sono Anna", "outcome": Outcome.RESOLVED.value}
@@ -229,7 +232,8 @@ async def test_a_post_without_the_right_csrf_token_is_refused(
     assert unchanged.status is Status.NEW and unchanged.assignee is None and unchanged.outcome is None
     assert len(unchanged.transcript) == 1
     assert await mailbox_of(app).outbox_rows("telegram:77") == []
-    assert await audit_actions(app, ticket.id) == []
+    # nothing was done; each refusal is in the audit log, with who tried
+    assert await audit_actions(app, ticket.id) == [(anna.id, "refused:csrf")] * 12
 
 
 # cities ----------------------------------------------------------------------------------------------
@@ -596,3 +600,24 @@ async def test_login_is_refused_after_repeated_failures(app: web.Application, cl
     right = {**form, "email": "Anna@Caserta.example", "password": PASSWORD}
     refused = await client.post("/dashboard/login", data=right, allow_redirects=False)
     assert refused.status == 429, "even the right password waits once the e-mail is throttled"
+
+
+async def test_failed_logins_and_refusals_are_in_the_audit_log(
+    app: web.Application, client: TestClient
+) -> None:
+    await add_mediator(app, "anna@caserta.example")
+    await add_mediator(app, "luca@roma.example", cities=("roma",))
+    page = await client.get("/dashboard/login")
+    token = csrf_token_in(await page.text())
+    form = {"csrf_token": token, "email": "anna@caserta.example", "password": "x" * 12}
+    assert (await client.post("/dashboard/login", data=form, allow_redirects=False)).status == 401
+    caserta = await open_ticket(app)
+    await login(client, "luca@roma.example")
+    assert (await client.get(f"/dashboard/tickets/{caserta.id}")).status == 403
+    async with AsyncSession(app[DATABASE]) as session:
+        rows = (await session.execute(select(AuditRow).order_by(AuditRow.id))).scalars().all()
+    failed = [r for r in rows if r.action == "login_failed"]
+    assert len(failed) == 1 and failed[0].detail == "from 127.0.0.1" and failed[0].mediator_id is None
+    assert all("anna@caserta.example" not in (r.detail or "") for r in rows), "no e-mail typed at login"
+    refused = [(r.action, r.ticket_id) for r in rows if r.action.startswith("refused")]
+    assert refused == [("refused:ticket", caserta.id)]
