@@ -2,15 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.core.i18n import Translations
 from bot.core.messages import Reply
 from bot.core.ports import Inbox, Outbox, ProfileStore, TicketStore, Transcript
+from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long what users wrote is kept, per kind of store."""
+
+    messages: timedelta = timedelta(days=30)  # inbox, outbox, Rasa's tracker
+    closed_tickets: timedelta = timedelta(days=180)  # transcripts, notes, the link to the user's address
+    audit: timedelta = timedelta(days=730)
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    """The periods a city chose (``SPORTELLO_RETENTION_*``)."""
+    return RetentionPolicy(
+        messages=timedelta(days=settings.retention_messages_days),
+        closed_tickets=timedelta(days=settings.retention_tickets_days),
+        audit=timedelta(days=settings.retention_audit_days),
+    )
+
+
+@dataclass(frozen=True)
+class Expired:
+    """What one retention run removed, per store (counts only: nothing of the rows is logged)."""
+
+    inbox: int
+    outbox: int
+    tracker_events: int
+    tickets: int
+    audit: int
+
+
+async def _nothing_to_flush() -> None:
+    return None
 
 
 @dataclass
@@ -21,6 +57,8 @@ class Privacy:
     outbox: Outbox
     profiles: ProfileStore
     translations: Translations
+    # after erasing: make the deleted rows unrecoverable (SQLite: checkpoint and truncate the WAL)
+    flush_erased: Callable[[], Awaitable[None]] = field(default=_nothing_to_flush)
 
     async def status(self, user_key: str, language: str) -> list[Reply]:
         """The user's open requests, in their language (what /status answers)."""
@@ -46,9 +84,29 @@ class Privacy:
         await self.inbox.erase_user(user_key)
         await self.outbox.erase_user(user_key)
         await self.profiles.erase(user_key)
+        await self.flush_erased()
         log.info("erased a user's data (%d tickets kept for statistics only)", erased)
+
+    async def expire(self, policy: RetentionPolicy) -> Expired:
+        """Retention, one run: everything older than the policy allows, in every store."""
+        expired = Expired(
+            inbox=await self.inbox.purge_answered(policy.messages),
+            outbox=await self.outbox.purge_sent(policy.messages),
+            tracker_events=await self.transcript.purge_older_than(policy.messages),
+            tickets=await self.tickets.purge_closed(policy.closed_tickets),
+            audit=await self.tickets.purge_audit(policy.audit),
+        )
+        await self.flush_erased()
+        log.info("retention: %s", expired)
+        return expired
+
+    async def keep_expiring(self, policy: RetentionPolicy, every: timedelta) -> None:
+        """Forever, from start-up: a run now and one every ``every`` (no cron job to forget)."""
+        while True:
+            await self.expire(policy)
+            await asyncio.sleep(every.total_seconds())
 
 
 async def purge_closed_tickets(tickets: TicketStore, older_than: timedelta) -> int:
-    """Retention: the words of tickets closed more than ``older_than`` ago are deleted."""
+    """Retention of closed tickets alone (``python -m bot tickets purge``; the gateway runs ``expire``)."""
     return await tickets.purge_closed(older_than)

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # staff's answers; default: knowledge/ of the project (tests point it at a copy they edit)
     knowledge_path: Path | None = Field(None, alias="SPORTELLO_KNOWLEDGE_DIR")
 
+    # Retention: how long each store keeps what users wrote (the gateway expires it every few hours).
+    retention_messages_days: int = Field(30, alias="SPORTELLO_RETENTION_MESSAGES_DAYS", ge=2)
+    retention_tickets_days: int = Field(180, alias="SPORTELLO_RETENTION_TICKETS_DAYS", ge=1)
+    retention_audit_days: int = Field(730, alias="SPORTELLO_RETENTION_AUDIT_DAYS", ge=30)
+    retention_every_hours: float = Field(6.0, alias="SPORTELLO_RETENTION_EVERY_HOURS", gt=0)
+
     # Telegram: enabled when the token is set. No webhook URL: long polling (a laptop).
     telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_url: str = Field("", alias="TELEGRAM_WEBHOOK_URL")

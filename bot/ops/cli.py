@@ -140,6 +140,35 @@ def tickets_purge(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def retention(settings: Settings, args: argparse.Namespace) -> int:
+    """One retention run now, with the periods of the settings (the gateway runs it by itself too)."""
+    from functools import partial
+
+    from bot.adapters.rasa.tracker import RasaTracker
+    from bot.adapters.sql.database import flush_erased
+    from bot.adapters.sql.inbox import SqlInbox
+    from bot.adapters.sql.outbox import SqlOutbox
+    from bot.adapters.sql.profiles import SqlProfileStore
+    from bot.adapters.sql.tickets import SqlTicketStore
+    from bot.conversation.privacy import Privacy, retention_policy
+    from bot.core.i18n import Translations
+
+    async def expire(engine: AsyncEngine) -> object:
+        privacy = Privacy(
+            SqlTicketStore(engine),
+            RasaTracker(settings.tracker_database),
+            SqlInbox(engine),
+            SqlOutbox(engine),
+            SqlProfileStore(engine),
+            Translations(settings.locales_dir),
+            partial(flush_erased, engine),
+        )
+        return await privacy.expire(retention_policy(settings))
+
+    print(f"retention: {with_database(settings, expire)}")
+    return 0
+
+
 Handler = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -186,6 +215,9 @@ def parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, default=180)
     purge.set_defaults(handler=tickets_purge)
 
+    commands.add_parser("retention", help="expire old messages, transcripts and audit rows now").set_defaults(
+        handler=retention
+    )
     commands.add_parser("rasa-files", help="regenerate domain.yml and data/rules.yml").set_defaults(
         handler=rasa_files
     )

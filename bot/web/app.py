@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from aiohttp import web
 from bot.adapters.events import MemoryTicketEvents
 from bot.adapters.rasa.engine import RasaEngine
 from bot.adapters.rasa.tracker import RasaTracker
-from bot.adapters.sql.database import create_engine, migrate
+from bot.adapters.sql.database import create_engine, flush_erased, migrate
 from bot.adapters.sql.inbox import SqlInbox
 from bot.adapters.sql.mediators import SqlMediatorStore
 from bot.adapters.sql.outbox import SqlOutbox
@@ -28,7 +29,7 @@ from bot.adapters.whatsapp import WhatsAppChannel
 from bot.conversation.handoff import Handoff
 from bot.conversation.language import make_policy
 from bot.conversation.mediation import Mediation
-from bot.conversation.privacy import Privacy
+from bot.conversation.privacy import Privacy, retention_policy
 from bot.conversation.service import ConversationService
 from bot.core.catalog import load_catalog
 from bot.core.i18n import Translations
@@ -52,6 +53,7 @@ from bot.web.keys import (
     MEDIATION,
     MEDIATORS,
     OUTBOX,
+    PRIVACY,
     SENDER,
     SETTINGS,
     TELEGRAM,
@@ -139,7 +141,10 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         staff_chat=staff,
         dashboard_url=settings.dashboard_url,
     )
-    privacy = Privacy(tickets, transcript, inbox, outbox, profiles, translations)
+    privacy = Privacy(
+        tickets, transcript, inbox, outbox, profiles, translations, partial(flush_erased, database)
+    )
+    app[PRIVACY] = privacy
     engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout)
     policy = make_policy(app[LANGUAGE_NAMES].italian_terms, settings.default_language)
     app[CONVERSATION] = conversation = ConversationService(
@@ -159,10 +164,13 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The inbox worker, the sender and (without a webhook URL) Telegram polling, as background tasks."""
+    """The inbox worker, the sender, retention and (without a webhook URL) Telegram polling, as
+    background tasks."""
     settings = app[SETTINGS]
     worker, sender = app[INBOX_WORKER], app[SENDER]
-    tasks = [asyncio.create_task(worker.run()), asyncio.create_task(sender.run())]
+    every = timedelta(hours=settings.retention_every_hours)
+    expiring = app[PRIVACY].keep_expiring(retention_policy(settings), every)
+    tasks = [asyncio.create_task(job) for job in (worker.run(), sender.run(), expiring)]
     if settings.telegram_enabled and not settings.telegram_webhook_url:
         telegram = app[TELEGRAM]
         tasks.append(asyncio.create_task(telegram.poll(partial(accept_telegram_update, app, telegram))))

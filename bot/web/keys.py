@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.telegram import TelegramChannel
 from bot.conversation.mediation import Mediation
+from bot.conversation.privacy import Privacy
 from bot.conversation.service import ConversationService
 from bot.core.catalog import Catalog
 from bot.core.i18n import Translations
@@ -35,6 +36,7 @@ TELEGRAM = web.AppKey("telegram", TelegramChannel)
 # use cases and workers
 CONVERSATION = web.AppKey("conversation", ConversationService)
 MEDIATION = web.AppKey("mediation", Mediation)
+PRIVACY = web.AppKey("privacy", Privacy)
 MEDIATORS: web.AppKey[MediatorStore] = web.AppKey("mediators")
 TICKET_EVENTS: web.AppKey[TicketEvents] = web.AppKey("ticket_events")
 INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)

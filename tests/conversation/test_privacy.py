@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.conversation.privacy import Privacy, purge_closed_tickets
+from bot.conversation.privacy import Privacy, RetentionPolicy, purge_closed_tickets
 from bot.core.clock import utcnow
 from bot.core.i18n import Translations
 from bot.core.messages import HandoffRequest, InboundMessage, Reply
@@ -77,3 +77,34 @@ async def test_retention_purges_the_words_of_old_closed_tickets_only(translation
     tickets.tickets[old.id] = replace(tickets.tickets[old.id], closed_at=utcnow() - timedelta(days=200))
     assert await purge_closed_tickets(tickets, timedelta(days=180)) == 1
     assert (await tickets.get(old.id)).details == "" and (await tickets.get(recent.id)).details == WORDS
+
+
+async def test_retention_expires_every_store_and_flushes_once(translations: Translations) -> None:
+    flushed: list[str] = []
+
+    async def flush() -> None:
+        flushed.append("flushed")
+
+    outbox = MemoryOutbox()
+    desk = Privacy(
+        MemoryTicketStore(),
+        MemoryTranscript(),
+        MemoryInbox(outbox),
+        outbox,
+        MemoryProfileStore(),
+        translations,
+        flush,
+    )
+    assert isinstance(desk.transcript, MemoryTranscript)
+    old = utcnow() - timedelta(days=40)
+    desk.transcript.conversations[USER] = [Entry(Author.USER, WORDS, old), Entry(Author.BOT, "ok", utcnow())]
+    await desk.inbox.receive(
+        InboundMessage("whatsapp", "393331234567", WORDS, platform_id="w1", received_at=old)
+    )
+    inbound = await desk.inbox.next_for(USER)
+    assert inbound is not None
+    await desk.inbox.finish(inbound, "it", [])
+    expired = await desk.expire(RetentionPolicy())
+    assert (expired.inbox, expired.tracker_events) == (1, 1)
+    assert [e.text for e in await desk.transcript.conversation(USER)] == ["ok"]
+    assert flushed == ["flushed"]

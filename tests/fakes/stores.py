@@ -164,6 +164,12 @@ class MemoryOutbox:
     async def erase_user(self, user_key: str) -> None:
         self.items = [item for item in self.items if item.outbound.user_key != user_key]
 
+    async def purge_sent(self, older_than: timedelta) -> int:
+        limit = utcnow() - older_than
+        old = [i for i in self.items if i.status in ("sent", "failed") and i.outbound.next_attempt_at < limit]
+        self.items = [i for i in self.items if i not in old]
+        return len(old)
+
 
 class MemoryInbox:
     """The inbox; ``finish`` queues the replies in the given outbox, as the SQL inbox does."""
@@ -210,6 +216,12 @@ class MemoryInbox:
     async def erase_user(self, user_key: str) -> None:
         self.rows = [(i, s) for i, s in self.rows if i.message.user_key != user_key]
 
+    async def purge_answered(self, older_than: timedelta) -> int:
+        limit = utcnow() - older_than
+        kept = [(i, s) for i, s in self.rows if s != "done" or (i.message.received_at or limit) >= limit]
+        purged, self.rows = len(self.rows) - len(kept), kept
+        return purged
+
 
 @dataclass
 class MemoryTranscript:
@@ -222,6 +234,14 @@ class MemoryTranscript:
 
     async def erase(self, user_key: str) -> int:
         return len(self.conversations.pop(user_key, []))
+
+    async def purge_older_than(self, older_than: timedelta) -> int:
+        limit, purged = utcnow() - older_than, 0
+        for user_key, entries in self.conversations.items():
+            kept = [entry for entry in entries if entry.at >= limit]
+            purged += len(entries) - len(kept)
+            self.conversations[user_key] = kept
+        return purged
 
 
 class MemoryTicketEvents:
@@ -252,6 +272,7 @@ class MemoryTicketStore:
         self.tickets: dict[str, Ticket] = {}
         self.user_keys: dict[str, str] = {}  # ref -> user key
         self.audit_log: list[tuple[int | None, str, str | None, str]] = []
+        self.audit_times: list[datetime] = []
         self._counter = itertools.count(1)
 
     async def open(self, new: NewTicket) -> Ticket:
@@ -374,6 +395,7 @@ class MemoryTicketStore:
         self, mediator: Mediator | None, action: str, ticket_id: str | None, detail: str = ""
     ) -> None:
         self.audit_log.append((mediator.id if mediator else None, action, ticket_id, detail))
+        self.audit_times.append(utcnow())
 
     async def erase_user(self, user_key: str) -> int:
         refs = {ref for ref, key in self.user_keys.items() if key == user_key}
@@ -388,8 +410,18 @@ class MemoryTicketStore:
         limit = utcnow() - older_than
         old = [t for t in self.tickets.values() if t.closed_at and t.closed_at < limit]
         for ticket in old:
-            self._change(ticket.id, details="", transcript=[], notes=[])
+            self._change(ticket.id, details="", transcript=[], notes=[], user_ref="")
+        needed = {t.user_ref for t in self.tickets.values()}
+        self.user_keys = {ref: key for ref, key in self.user_keys.items() if ref in needed}
         return len(old)
+
+    async def purge_audit(self, older_than: timedelta) -> int:
+        limit = utcnow() - older_than
+        pairs = zip(self.audit_log, self.audit_times, strict=True)
+        kept = [(entry, at) for entry, at in pairs if at >= limit]
+        purged = len(self.audit_log) - len(kept)
+        self.audit_log, self.audit_times = [e for e, _ in kept], [at for _, at in kept]
+        return purged
 
 
 class MemoryMediatorStore:

@@ -42,3 +42,35 @@ async def test_no_channel_settings_serve_the_web_chat_only(tmp_path: Path, aioht
     assert (await client.get("/")).status == 200
     assert (await client.post("/webhooks/telegram", json={})).status == 404
     assert (await client.post("/webhooks/whatsapp", data=b"{}")).status == 404
+
+
+async def test_the_gateway_expires_old_rows_at_start_without_any_cron_job(
+    tmp_path: Path, aiohttp_client: Any
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from bot.adapters.sql.database import create_engine, migrate
+    from bot.adapters.sql.tables import OutboxRow
+    from bot.core.clock import utcnow
+    from bot.core.messages import Reply
+    from tests.helpers.databases import Mailbox
+
+    settings = load_settings(SPORTELLO_DATA_DIR=tmp_path, SPORTELLO_RETENTION_MESSAGES_DAYS=30)
+    migrate(settings.gateway_database_url)
+    engine = create_engine(settings.gateway_database_url)
+    mailbox = Mailbox(engine)
+    await mailbox.outbox.queue("telegram", "telegram:1", "en", [Reply("a month-old answer")])
+    [row] = await mailbox.outbox_rows("telegram:1")
+    await mailbox.outbox.sent(row.id, "m1")
+    async with async_sessionmaker(engine).begin() as session:
+        await session.execute(update(OutboxRow).values(created_at=utcnow() - timedelta(days=31)))
+    await aiohttp_client(create_app(settings))  # starts the workers, retention among them
+    for _ in range(50):
+        if not await mailbox.outbox_rows("telegram:1"):
+            break
+        await asyncio.sleep(0.1)
+    assert await mailbox.outbox_rows("telegram:1") == []
+    await engine.dispose()

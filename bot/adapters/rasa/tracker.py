@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.core.tickets import Author, Entry
@@ -23,7 +23,9 @@ class RasaTracker:
     def _connect(self) -> sqlite3.Connection | None:
         if not self.database.exists():
             return None
-        return sqlite3.connect(self.database, timeout=10)
+        connection = sqlite3.connect(self.database, timeout=10)
+        connection.execute("PRAGMA secure_delete=ON")  # what we delete is overwritten on disk
+        return connection
 
     def _conversation(self, user_key: str, limit: int) -> list[Entry]:
         connection = self._connect()
@@ -52,6 +54,20 @@ class RasaTracker:
             deleted = connection.execute("delete from events where sender_id = ?", (user_key,)).rowcount
         connection.close()
         return int(deleted)
+
+    def _purge(self, before: float) -> int:
+        connection = self._connect()
+        if connection is None:
+            return 0
+        with connection:
+            deleted = connection.execute("delete from events where timestamp < ?", (before,)).rowcount
+        connection.close()
+        return int(deleted)
+
+    async def purge_older_than(self, older_than: timedelta) -> int:
+        """Retention: every event (what users and the bot said) older than ``older_than``."""
+        before = (datetime.now(timezone.utc) - older_than).timestamp()
+        return await asyncio.to_thread(self._purge, before)
 
     async def conversation(self, user_key: str, limit: int = 40) -> list[Entry]:
         """The last ``limit`` user and bot messages (button payloads left out)."""

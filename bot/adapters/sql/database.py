@@ -6,11 +6,11 @@ Schema changes go through the Alembic migrations beside this file, applied at st
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -28,6 +28,11 @@ def sync_url(url: str) -> str:
     parsed = make_url(url)
     driver = {"sqlite+aiosqlite": "sqlite", "postgresql+asyncpg": "postgresql+psycopg"}.get(parsed.drivername)
     return parsed.set(drivername=driver).render_as_string(hide_password=False) if driver else url
+
+
+def deleted(result: Result[Any]) -> int:
+    """Rows a DELETE removed (SQLAlchemy types ``execute`` as returning any result)."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def ensure_sqlite_folder(url: str) -> None:
@@ -59,4 +64,13 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")  # erased text is overwritten, not left in free pages
     cursor.close()
+
+
+async def flush_erased(engine: AsyncEngine) -> None:
+    """After an erasure: SQLite keeps the old pages in its write-ahead log until a checkpoint, so fold
+    the log into the database and truncate it. PostgreSQL frees dead rows at VACUUM (README)."""
+    if engine.dialect.name == "sqlite":
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

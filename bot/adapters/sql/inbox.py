@@ -6,12 +6,13 @@ duplicates, also after a restart. Finishing a message and queueing its replies i
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot.adapters.sql.database import deleted
 from bot.adapters.sql.outbox import outbox_row
 from bot.adapters.sql.tables import InboxRow, OutboxRow
 from bot.core.clock import as_utc, utcnow
@@ -116,3 +117,11 @@ class SqlInbox:
     async def erase_user(self, user_key: str) -> None:
         async with self._sessions.begin() as session:
             await session.execute(delete(InboxRow).where(InboxRow.user_key == user_key))
+
+    async def purge_answered(self, older_than: timedelta) -> int:
+        """Retention: answered messages received before now - older_than (their text is gone already;
+        the row still says who wrote when)."""
+        limit = utcnow() - older_than
+        async with self._sessions.begin() as session:
+            query = delete(InboxRow).where(InboxRow.status == "done", InboxRow.received_at < limit)
+            return deleted(await session.execute(query))

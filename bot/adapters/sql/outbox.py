@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.adapters.sql.database import deleted
 from bot.adapters.sql.tables import OutboxRow
 from bot.core.clock import as_utc, utcnow
 from bot.core.messages import Button, Outbound, OutboundKind, Reply
@@ -120,6 +121,13 @@ class SqlOutbox:
     async def erase_user(self, user_key: str) -> None:
         async with self._sessions.begin() as session:
             await session.execute(delete(OutboxRow).where(OutboxRow.user_key == user_key))
+
+    async def purge_sent(self, older_than: timedelta) -> int:
+        """Retention: replies sent (or finally failed) before now - older_than, text and all."""
+        limit = utcnow() - older_than
+        done = OutboxRow.status.in_(("sent", "failed"))
+        async with self._sessions.begin() as session:
+            return deleted(await session.execute(delete(OutboxRow).where(done, OutboxRow.created_at < limit)))
 
     async def _by_platform_id(self, session: AsyncSession, platform_message_id: str) -> OutboxRow | None:
         query = select(OutboxRow).where(OutboxRow.platform_message_id == platform_message_id)

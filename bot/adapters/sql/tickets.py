@@ -6,9 +6,8 @@ Every query that a dashboard route makes takes the mediator and checks their cit
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.sql.tables import (
@@ -19,6 +18,7 @@ from bot.adapters.sql.tables import (
     TicketRow,
     UserRefRow,
 )
+from bot.adapters.sql.ticket_erasure import TicketErasure, ref_row
 from bot.adapters.sql.ticket_rows import load_ticket
 from bot.core.clock import utcnow
 from bot.core.errors import NotAllowed, RoleRequired, TicketNotFound
@@ -35,18 +35,13 @@ from bot.core.tickets import (
 )
 
 
-async def _ref_row(session: AsyncSession, user_key: str) -> UserRefRow | None:
-    """The pseudonymous reference of a user's channel address, if they ever opened a ticket."""
-    return (await session.execute(select(UserRefRow).where(UserRefRow.user_key == user_key))).scalar()
-
-
-class SqlTicketStore:
+class SqlTicketStore(TicketErasure):
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
     # users -------------------------------------------------------------------------------------
     async def user_ref(self, session: AsyncSession, user_key: str) -> str:
-        row = await _ref_row(session, user_key)
+        row = await ref_row(session, user_key)
         if row is None:
             row = UserRefRow(ref=secrets.token_hex(8), user_key=user_key)
             session.add(row)
@@ -137,7 +132,7 @@ class SqlTicketStore:
     async def open_for_user(self, user_key: str) -> list[Ticket]:
         """The user's tickets that are not closed (for /status)."""
         async with self._sessions() as session:
-            ref = await _ref_row(session, user_key)
+            ref = await ref_row(session, user_key)
             if ref is None:
                 return []
             rows = (
@@ -245,49 +240,3 @@ class SqlTicketStore:
                     at=utcnow(),
                 )
             )
-
-    # privacy -----------------------------------------------------------------------------------
-    async def erase_user(self, user_key: str) -> int:
-        """Delete the user's words everywhere in tickets; keep topic, city and outcome for statistics."""
-        async with self._sessions.begin() as session:
-            ref = await _ref_row(session, user_key)
-            if ref is None:
-                return 0
-            ids = list(
-                (await session.execute(select(TicketRow.id).where(TicketRow.user_ref == ref.ref))).scalars()
-            )
-            await self._strip(session, ids)
-            await session.execute(
-                update(TicketRow)
-                .where(TicketRow.id.in_(ids))
-                .values(
-                    user_ref=None,
-                    details="",
-                    status=Status.CLOSED.value,
-                    outcome=TicketRow.outcome,
-                    closed_at=utcnow(),
-                )
-            )
-            await session.execute(delete(UserRefRow).where(UserRefRow.ref == ref.ref))
-            return len(ids)
-
-    async def purge_closed(self, older_than: timedelta) -> int:
-        """Transcripts of tickets closed before now - older_than are deleted (retention)."""
-        limit = utcnow() - older_than
-        async with self._sessions.begin() as session:
-            ids = list(
-                (
-                    await session.execute(
-                        select(TicketRow.id).where(
-                            TicketRow.status == Status.CLOSED.value, TicketRow.closed_at < limit
-                        )
-                    )
-                ).scalars()
-            )
-            await self._strip(session, ids)
-            await session.execute(update(TicketRow).where(TicketRow.id.in_(ids)).values(details=""))
-            return len(ids)
-
-    async def _strip(self, session: AsyncSession, ticket_ids: list[str]) -> None:
-        await session.execute(delete(TicketEntryRow).where(TicketEntryRow.ticket_id.in_(ticket_ids)))
-        await session.execute(delete(TicketNoteRow).where(TicketNoteRow.ticket_id.in_(ticket_ids)))
