@@ -16,7 +16,7 @@ from bot.core.catalog import Catalog
 from bot.core.errors import EngineUnavailable, InvalidMessage
 from bot.core.i18n import Translations
 from bot.core.languages import LANGUAGES
-from bot.core.messages import CONTROL_KEY, Button, ChatResult, InboundMessage, Kind, Reply, Signals
+from bot.core.messages import CONTROL_KEY, Button, ChatResult, InboundMessage, Kind, Reply, Signals, payload
 from bot.core.ports import Engine, ProfileStore
 from bot.core.profiles import Profile
 from bot.dialogue.answers import person_button
@@ -67,7 +67,7 @@ class ConversationService:
         self._validate(message)
         profile = await self.profiles.get(message.user_key)
         language = self._decide_language(profile, message)
-        if self.handoff is not None:
+        if self.handoff is not None and not for_the_assistant(profile, message):
             if await self.handoff.to_mediator(message):
                 return ChatResult(language=language)  # a mediator holds the conversation: bot quiet
             if profile.pending_handoff is not None:
@@ -115,6 +115,7 @@ class ConversationService:
     ) -> ChatResult:
         if signals.handoff is not None:
             profile = profile.with_changes(pending_handoff=signals.handoff)
+        profile = profile.with_changes(confirming_forget=signals.asking_forget)
         await self.profiles.save(profile)
         if self.privacy is not None and signals.status:
             result.replies += await self.privacy.status(message.user_key, result.language)
@@ -142,10 +143,23 @@ class ConversationService:
         return Reply(tr._("I can only read text messages. Please write your question in words."))
 
 
+PRIVACY_COMMANDS = frozenset({payload("forget_me"), payload("check_status")})
+CONFIRMATIONS = frozenset({payload("affirm"), payload("deny")})
+
+
+def for_the_assistant(profile: Profile, message: InboundMessage) -> bool:
+    """/forget and /status, and the answer to "delete everything?", go to the assistant even while a
+    mediator holds the user's ticket or a handoff waits for the few words: a user can always leave."""
+    return message.text in PRIVACY_COMMANDS or (profile.confirming_forget and message.text in CONFIRMATIONS)
+
+
 def _merge(first: Signals, second: Signals) -> Signals:
     """Several control messages in one turn: a later one adds to, never erases, an earlier one."""
     return Signals(
-        second.handoff or first.handoff, first.status or second.status, first.forget or second.forget
+        second.handoff or first.handoff,
+        first.status or second.status,
+        first.forget or second.forget,
+        first.asking_forget or second.asking_forget,
     )
 
 

@@ -101,15 +101,15 @@ class Signals:
     handoff: HandoffRequest | None = None
     status: bool = False  # list the user's open requests
     forget: bool = False  # erase everything the desk keeps of the user
+    asking_forget: bool = False  # the user was asked "delete everything?": the answer is for the assistant
 
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {}
         if self.handoff is not None:
             wire["handoff"] = {"topic": self.handoff.topic, "urgent": self.handoff.urgent}
-        if self.status:
-            wire["status"] = True
-        if self.forget:
-            wire["forget"] = True
+        for flag in ("status", "forget", "asking_forget"):
+            if getattr(self, flag):
+                wire[flag] = True
         return wire
 
     @classmethod
@@ -119,7 +119,8 @@ class Signals:
         if isinstance(handoff, dict):
             topic = handoff.get("topic")
             request = HandoffRequest(topic if isinstance(topic, str) else None, bool(handoff.get("urgent")))
-        return cls(request, bool(control.get("status")), bool(control.get("forget")))
+        flags = (bool(control.get(flag)) for flag in ("status", "forget", "asking_forget"))
+        return cls(request, *flags)
 
 
 @dataclass

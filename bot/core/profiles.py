@@ -15,6 +15,7 @@ class Profile:
     language_pinned: bool = False
     city: str | None = None
     pending_handoff: HandoffRequest | None = None  # consent given: the next message opens the ticket
+    confirming_forget: bool = False  # asked "delete everything?": the answer goes to the assistant
 
     def with_changes(self, **changes: object) -> Profile:
         return replace(self, **changes)  # type: ignore[arg-type]

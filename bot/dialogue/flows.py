@@ -227,7 +227,7 @@ def forget_me(desk: Desk, ctx: TurnContext) -> Turn:
         "Do you want us to delete everything you wrote to us, and your requests? This cannot be undone."
     )
     buttons = (Button(tr._("Yes, delete"), payload("affirm")), Button(tr._("No"), payload("deny")))
-    return Turn([Reply(text, buttons)], slots={AWAITING: "forget"})
+    return Turn([Reply(text, buttons)], slots={AWAITING: "forget"}, signals=Signals(asking_forget=True))
 
 
 def affirm(desk: Desk, ctx: TurnContext) -> Turn:

@@ -28,7 +28,7 @@ from bot.conversation.service import ConversationService
 from bot.core.catalog import Catalog
 from bot.core.clock import utcnow
 from bot.core.i18n import Translations
-from bot.core.messages import InboundMessage
+from bot.core.messages import InboundMessage, Reply
 from bot.core.settings import PROJECT_DIR
 from bot.core.tickets import QueueFilter, Role, Status
 from bot.knowledge import KnowledgeStore
@@ -154,6 +154,9 @@ async def test_forget_leaves_no_row_with_the_users_text_or_id(world: World, tmp_
     await consent(world)
     await conversations.handle(said(WORDS))
     await world.mailbox.inbox.receive(InboundMessage("telegram", "777", WORDS, platform_id="u1"))
+    earlier = await world.mailbox.inbox.next_for(USER)
+    assert earlier is not None
+    await world.mailbox.inbox.finish(earlier, "en", [Reply("an answer about the landlord")])  # answered
     script.script = [[{"recipient_id": USER, "text": "Done"}, control(forget=True)]]
     result = await conversations.handle(said("/affirm"))
     assert result.forgotten

@@ -63,7 +63,13 @@ async def test_forget_erases_the_user_everywhere_and_keeps_only_statistics(
     kept = await desk.tickets.get(ticket.id)
     assert (kept.city, kept.topic, kept.transcript, kept.details) == ("roma", "eviction", [], "")
     assert await desk.tickets.user_key_of(kept) is None
-    assert await desk.inbox.pending_users() == [] and desk.outbox.rows(USER) == []
+    assert desk.outbox.rows(USER) == []
+    # the /forget being answered stays until its confirmation is sent (WhatsApp's window), then goes
+    [forget_message] = [i for i, _ in desk.inbox.rows]
+    await desk.inbox.finish(forget_message, "it", [Reply("Fatto.")], ephemeral=True)
+    [confirmation] = desk.outbox.rows(USER)
+    await desk.outbox.sent(confirmation.id, "wamid.done")
+    assert desk.inbox.rows == [] and desk.outbox.rows(USER) == []
     assert await desk.profiles.get(USER) == Profile(USER)
     assert await desk.transcript.conversation(USER) == []
     assert (await desk.tickets.get(other.id)).details == WORDS  # nobody else's data went

@@ -16,6 +16,7 @@ from bot.core.errors import EngineUnavailable, InvalidMessage
 from bot.core.i18n import Translations
 from bot.core.messages import HandoffRequest, InboundMessage, Kind, Signals
 from bot.core.settings import PROJECT_DIR
+from bot.core.tickets import Mediator, Role
 from bot.dialogue.turn import Turn
 from bot.knowledge import KnowledgeStore
 from tests.fakes.ports import FakeEngine, ScriptedEngine, control
@@ -147,3 +148,48 @@ async def test_a_command_in_a_group_gets_one_line_asking_to_write_privately(
     line = translations(result.language)._("I can only help in a private chat. Please write to me directly.")
     assert [r.text for r in result.replies] == [line] and result.replies[0].buttons == ()
     assert engine.seen == []
+
+
+async def test_forget_and_status_reach_the_assistant_while_a_mediator_holds_the_ticket(
+    service: ConversationService,
+) -> None:
+    """A user can always leave: /forget, its confirmation and /status never go into the held ticket."""
+    assert service.handoff is not None
+    tickets = service.handoff.tickets
+    script(service).script = [[control(city="caserta", handoff={"topic": "eviction", "urgent": False})]]
+    await service.handle(said("/affirm"))
+    await service.handle(said("il proprietario vuole cacciarmi"))
+    [ticket] = await tickets.open_for_user(USER)
+    amal = Mediator(1, "amal@caserta.example", "Amal", Role.MEDIATOR, ("caserta",), ("fr",))
+    await tickets.claim(amal, ticket.id)
+    await service.handle(said("merci, j'attends"))
+    assert script(service).seen == ["/affirm"], "held: the bot is quiet"
+
+    script(service).script = [
+        [control(status=True)],
+        [{"recipient_id": USER, "text": "Tout supprimer ?"}, control(asking_forget=True)],
+        [{"recipient_id": USER, "text": "C'est fait."}, control(forget=True)],
+    ]
+    status = await service.handle(said("/check_status"))
+    assert ticket.id in status.replies[0].text
+    asked = await service.handle(said("/forget_me"))
+    assert asked.replies[0].text == "Tout supprimer ?"
+    done = await service.handle(said("/affirm"))
+    assert done.forgotten and script(service).seen[-3:] == ["/check_status", "/forget_me", "/affirm"]
+    kept = await tickets.get(ticket.id)
+    assert [e.text for e in kept.transcript] == [], "nothing of the user is left in the ticket"
+
+
+async def test_an_affirm_that_answers_nothing_of_ours_still_goes_to_the_held_ticket(
+    service: ConversationService,
+) -> None:
+    assert service.handoff is not None
+    tickets = service.handoff.tickets
+    script(service).script = [[control(city="caserta", handoff={"topic": None, "urgent": False})]]
+    await service.handle(said("/affirm"))
+    await service.handle(said("j'ai besoin d'aide"))
+    [ticket] = await tickets.open_for_user(USER)
+    amal = Mediator(1, "amal@caserta.example", "Amal", Role.MEDIATOR, ("caserta",), ("fr",))
+    await tickets.claim(amal, ticket.id)
+    await service.handle(said("/affirm"))  # a Yes pressed on an old message: for the mediator
+    assert (await tickets.get(ticket.id)).transcript[-1].text == "/affirm"

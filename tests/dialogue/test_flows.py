@@ -149,7 +149,7 @@ def test_consent_then_details_signal_and_refusal_gives_contacts(desk: Desk) -> N
 
 def test_forget_needs_confirmation(desk: Desk) -> None:
     asked = flows.forget_me(desk, TurnContext(language="en"))
-    assert asked.slots[flows.AWAITING] == "forget" and asked.signals == Signals()
+    assert asked.slots[flows.AWAITING] == "forget" and asked.signals == Signals(asking_forget=True)
     done = flows.affirm(desk, TurnContext(language="en", slots={flows.AWAITING: "forget"}))
     assert done.signals == Signals(forget=True)
     kept = flows.deny(desk, TurnContext(language="en", slots={flows.AWAITING: "forget"}))

@@ -83,6 +83,7 @@ class OutboxItem:
 class MemoryOutbox:
     def __init__(self) -> None:
         self.items: list[OutboxItem] = []
+        self.inbox: MemoryInbox | None = None  # set by the inbox that shares this outbox's "database"
         self._ids = itertools.count(1)
 
     def rows(self, user_key: str) -> list[OutboxItem]:
@@ -113,6 +114,10 @@ class MemoryOutbox:
         item = self._item(outbound_id)
         if item.outbound.kind == OutboundKind.EPHEMERAL:
             self.items.remove(item)
+            if self.inbox is not None:  # the answered /forget goes with its confirmation
+                user = item.outbound.user_key
+                rows = self.inbox.rows
+                self.inbox.rows = [(i, s) for i, s in rows if i.message.user_key != user or s != "done"]
             return
         item.status, item.platform_message_id, item.error = "sent", platform_message_id, None
         item.tried()
@@ -176,6 +181,7 @@ class MemoryInbox:
 
     def __init__(self, outbox: MemoryOutbox) -> None:
         self.outbox = outbox
+        outbox.inbox = self
         self.rows: list[tuple[Inbound, str]] = []  # (inbound, status)
         self._ids = itertools.count(1)
 
@@ -214,7 +220,7 @@ class MemoryInbox:
         return max((t for t in times if t is not None), default=None)
 
     async def erase_user(self, user_key: str) -> None:
-        self.rows = [(i, s) for i, s in self.rows if i.message.user_key != user_key]
+        self.rows = [(i, s) for i, s in self.rows if i.message.user_key != user_key or s == "pending"]
 
     async def purge_answered(self, older_than: timedelta) -> int:
         limit = utcnow() - older_than

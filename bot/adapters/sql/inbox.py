@@ -115,8 +115,11 @@ class SqlInbox:
         return as_utc(latest) if latest else None
 
     async def erase_user(self, user_key: str) -> None:
+        """Every message of the user but those still to answer: the /forget being answered now keeps
+        WhatsApp's window open for its confirmation, and goes once that is sent (``SqlOutbox.sent``)."""
         async with self._sessions.begin() as session:
-            await session.execute(delete(InboxRow).where(InboxRow.user_key == user_key))
+            mine = InboxRow.user_key == user_key
+            await session.execute(delete(InboxRow).where(mine, InboxRow.status != "pending"))
 
     async def purge_answered(self, older_than: timedelta) -> int:
         """Retention: answered messages received before now - older_than (their text is gone already;

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.sql.database import deleted
-from bot.adapters.sql.tables import OutboxRow
+from bot.adapters.sql.tables import InboxRow, OutboxRow
 from bot.core.clock import as_utc, utcnow
 from bot.core.messages import Button, Outbound, OutboundKind, Reply
 
@@ -40,12 +40,15 @@ class SqlOutbox:
         return [_outbound(row) for row in first.values() if as_utc(row.next_attempt_at) <= now]
 
     async def sent(self, outbound_id: int, platform_message_id: str) -> None:
-        async with self._sessions.begin() as session:  # an ephemeral reply leaves no trace once sent
-            await session.execute(
-                delete(OutboxRow).where(
-                    OutboxRow.id == outbound_id, OutboxRow.kind == OutboundKind.EPHEMERAL.value
-                )
-            )
+        async with self._sessions.begin() as session:
+            # an ephemeral reply (the confirmation of /forget) leaves no trace once sent: neither its row
+            # nor the answered message that kept WhatsApp's window open for it
+            ephemeral = OutboxRow.id == outbound_id, OutboxRow.kind == OutboundKind.EPHEMERAL.value
+            user_key = (await session.execute(select(OutboxRow.user_key).where(*ephemeral))).scalar()
+            if user_key is not None:
+                await session.execute(delete(OutboxRow).where(*ephemeral))
+                done = InboxRow.user_key == user_key, InboxRow.status == "done"
+                await session.execute(delete(InboxRow).where(*done))
         await self._update(
             outbound_id,
             status="sent",

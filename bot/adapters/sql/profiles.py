@@ -20,7 +20,8 @@ class SqlProfileStore:
         if row is None:
             return Profile(user_key)
         pending = HandoffRequest(row.handoff_topic, bool(row.handoff_urgent)) if row.handoff_pending else None
-        return Profile(row.user_key, row.language, bool(row.language_pinned), row.city, pending)
+        pinned, confirming = bool(row.language_pinned), bool(row.confirming_forget)
+        return Profile(row.user_key, row.language, pinned, row.city, pending, confirming)
 
     async def save(self, profile: Profile) -> None:
         async with self._sessions.begin() as session:
@@ -35,6 +36,7 @@ class SqlProfileStore:
             row.handoff_pending = pending is not None
             row.handoff_topic = pending.topic if pending else None
             row.handoff_urgent = pending.urgent if pending else False
+            row.confirming_forget = profile.confirming_forget
 
     async def erase(self, user_key: str) -> None:
         async with self._sessions.begin() as session:

@@ -29,6 +29,7 @@ class UserProfileRow(Base):
     handoff_topic: Mapped[str | None] = mapped_column(String(60))
     handoff_urgent: Mapped[bool | None] = mapped_column(Boolean)
     handoff_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirming_forget: Mapped[bool] = mapped_column(Boolean, default=False)  # asked "delete everything?"
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -351,3 +351,19 @@ async def test_last_inbound_at_keeps_the_instant_of_any_time_zone(
     assert await mailbox.inbox.last_inbound_at(AMINA) == at
     inbound = await mailbox.inbox.next_for(AMINA)
     assert inbound is not None and inbound.message.received_at == at
+
+
+async def test_forget_on_whatsapp_keeps_the_window_for_its_confirmation_then_leaves_nothing(
+    mailbox: Mailbox, engine: AsyncEngine
+) -> None:
+    await answered(mailbox, whatsapp("wamid.A", "il mio padrone di casa"), Reply("una risposta"))
+    assert await mailbox.inbox.receive(whatsapp("wamid.B", "/forget"))
+    await mailbox.inbox.erase_user(AMINA)  # the privacy use case, while /forget is being answered
+    await mailbox.outbox.erase_user(AMINA)
+    forget = await mailbox.inbox.next_for(AMINA)
+    assert forget is not None and forget.message.platform_id == "wamid.B"
+    await mailbox.inbox.finish(forget, "it", [Reply("Fatto: abbiamo cancellato tutto.")], ephemeral=True)
+    assert await mailbox.inbox.last_inbound_at(AMINA) is not None, "the window the /forget opened"
+    [confirmation] = await mailbox.outbox.due(utcnow())
+    await mailbox.outbox.sent(confirmation.id, "wamid.OUT")
+    assert await inbox_rows(engine) == [] and await mailbox.outbox_rows(AMINA) == []
