@@ -17,7 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.adapters import payloads
 from bot.adapters.sending import SendsParts, split_text
 from bot.core.commands import command_or_text
-from bot.core.errors import RetryLater, Undeliverable
+from bot.core.errors import InvalidMessage, RetryLater, Undeliverable
 from bot.core.i18n import Translations
 from bot.core.languages import LANGUAGES
 from bot.core.messages import InboundMessage, Kind, Reply
@@ -89,8 +89,11 @@ class TelegramChannel(SendsParts):
     # inbound -------------------------------------------------------------------------------------
     def parse(self, data: dict[str, Any]) -> tuple[InboundMessage | None, str | None]:
         """An update as an ``InboundMessage`` (None when there is nothing to answer) and, for a button
-        press, the callback query id that must be answered."""
-        update = Update.de_json(data, self.bot)
+        press, the callback query id that must be answered. ``InvalidMessage`` for what is no update."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:  # a field missing or mistyped
+            raise InvalidMessage(f"not a Telegram update: {type(exc).__name__}") from None
         if update is None:
             return None, None
         platform_id = str(update.update_id)
@@ -148,8 +151,11 @@ class TelegramChannel(SendsParts):
                 await asyncio.sleep(5)
                 continue
             for update in updates:
-                await deliver(update.to_dict())
                 offset = update.update_id + 1
+                try:
+                    await deliver(update.to_dict())
+                except InvalidMessage as exc:  # one odd update must not stop the polling
+                    log.warning("telegram update %d skipped: %s", update.update_id, exc)
 
     # outbound ------------------------------------------------------------------------------------
     def parts(self, reply: Reply, language: str) -> list[Any]:

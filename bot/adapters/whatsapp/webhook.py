@@ -42,16 +42,27 @@ def verify_subscription(query: Any, verify_token: str) -> str | None:
     return None
 
 
+def objects(value: Any) -> list[Json]:
+    """The objects of a list (anything else in it, or a value that is no list, is ignored): a
+    notification with a field of the wrong type is read as far as it makes sense, never raises."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def obj(value: Any) -> Json:
+    return value if isinstance(value, dict) else {}
+
+
 def parse_notification(payload: Json) -> tuple[list[InboundMessage], list[StatusUpdate]]:
     messages, statuses = [], []
-    for entry in payload.get("entry") or []:
-        for change in entry.get("changes") or []:
-            value = change.get("value") or {}
-            for item in value.get("messages") or []:
-                message = _message(item, value.get("contacts") or [])
+    for entry in objects(payload.get("entry")):
+        for change in objects(entry.get("changes")):
+            value = obj(change.get("value"))
+            contacts = objects(value.get("contacts"))
+            for item in objects(value.get("messages")):
+                message = _message(item, contacts)
                 if message is not None:
                     messages.append(message)
-            statuses += [_status(s) for s in value.get("statuses") or [] if s.get("id")]
+            statuses += [_status(s) for s in objects(value.get("statuses")) if s.get("id")]
     return messages, statuses
 
 
@@ -60,35 +71,41 @@ def _user(item: Json, contacts: list[Json]) -> str:
     contact = next(
         (c for c in contacts if c.get("wa_id") == item.get("from")), contacts[0] if contacts else {}
     )
-    return str(item.get("from_user_id") or contact.get("user_id") or item.get("from") or contact.get("wa_id"))
+    user = item.get("from_user_id") or contact.get("user_id") or item.get("from") or contact.get("wa_id")
+    return str(user) if isinstance(user, (str, int)) and not isinstance(user, bool) else ""
+
+
+def _timestamp(value: Any) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(value)).astimezone() if value else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 def _message(item: Json, contacts: list[Json]) -> InboundMessage | None:
     kind, text = _content(item)
-    if kind is None:
-        return None
-    received = datetime.fromtimestamp(int(item.get("timestamp") or 0)) if item.get("timestamp") else None
-    return InboundMessage(
-        CHANNEL,
-        _user(item, contacts),
-        text,
-        kind,
-        str(item["id"]),
-        received_at=received.astimezone() if received else None,
-    )
+    user, platform_id = _user(item, contacts), item.get("id")
+    if kind is None or not user or not isinstance(platform_id, str) or not platform_id:
+        return None  # nobody to answer, or no id to deduplicate on
+    received = _timestamp(item.get("timestamp"))
+    return InboundMessage(CHANNEL, user, text, kind, platform_id, received_at=received)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _content(item: Json) -> tuple[Kind | None, str]:
     kind = item.get("type")
     if kind == "text":
-        return Kind.TEXT, command_or_text(str((item.get("text") or {}).get("body", "")))
+        return Kind.TEXT, command_or_text(_text(obj(item.get("text")).get("body")))
     if kind == "interactive":
-        interactive = item.get("interactive") or {}
-        choice = interactive.get("button_reply") or interactive.get("list_reply") or {}
-        decoded = payloads.decode(str(choice.get("id", "")))
-        return Kind.TEXT, decoded or str(choice.get("title", ""))
+        interactive = obj(item.get("interactive"))
+        choice = obj(interactive.get("button_reply")) or obj(interactive.get("list_reply"))
+        decoded = payloads.decode(_text(choice.get("id")))
+        return Kind.TEXT, decoded or command_or_text(_text(choice.get("title")))
     if kind == "button":  # a quick reply of a template
-        return Kind.TEXT, str((item.get("button") or {}).get("text", ""))
+        return Kind.TEXT, command_or_text(_text(obj(item.get("button")).get("text")))
     if kind == "audio":
         return Kind.VOICE, ""
     if kind == "reaction":
@@ -96,12 +113,21 @@ def _content(item: Json) -> tuple[Kind | None, str]:
     return Kind.MEDIA, ""
 
 
+def _code(value: Any) -> int | None:
+    """Meta's error code: a number (also when it comes as a string of digits)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
 def _status(item: Json) -> StatusUpdate:
-    errors = item.get("errors") or [{}]
-    code = errors[0].get("code")
+    [error, *_] = objects(item.get("errors")) or [{}]
+    code = error.get("code")
     return StatusUpdate(
         str(item["id"]),
-        str(item.get("status", "")),
-        int(code) if code else None,
-        errors[0].get("title") or errors[0].get("message"),
+        _text(item.get("status")),
+        _code(code),
+        _text(error.get("title")) or _text(error.get("message")) or None,
     )
