@@ -64,6 +64,9 @@ from bot.web.webhooks import accept_telegram_update
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
+# No client of ours sends more: a web-chat message is at most 4,000 characters, a Telegram update or a
+# WhatsApp notification a few KiB. A larger body is a 413 before anything reads it.
+MAX_BODY_BYTES = 256 * 1024
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
@@ -189,7 +192,10 @@ async def healthz(request: web.Request) -> web.Response:
 def create_app(settings: Settings) -> web.Application:
     """The gateway: web chat, webhooks, dashboard. Reference data is read here, once."""
     translations = Translations(settings.locales_dir)
-    app = web.Application(middlewares=[error_middleware(translations, settings.default_language)])
+    app = web.Application(
+        middlewares=[error_middleware(translations, settings.default_language)],
+        client_max_size=MAX_BODY_BYTES,
+    )
     app[SETTINGS] = settings
     app[TRANSLATIONS] = translations
     app[CATALOG] = load_catalog(settings.project_dir)

@@ -81,3 +81,30 @@ async def test_a_lone_surrogate_or_nul_never_reaches_rasa(gateway: tuple[TestCli
     response = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
     assert response.status == 200
     assert received[-1]["message"] == "permesso di soggiorno scaduto"
+
+
+async def test_a_body_over_256_kib_is_a_413_before_anything_reads_it(
+    gateway: tuple[TestClient, list[Any]],
+) -> None:
+    client, received = gateway
+    big = json.dumps({"user": "u", "text": "x" * (300 * 1024)})
+    response = await client.post("/api/chat", data=big, headers={"Content-Type": "application/json"})
+    assert response.status == 413 and received == []
+
+
+async def test_a_database_error_carries_no_message_text(tmp_path: Path) -> None:
+    """SQLAlchemy's errors quote the statement's parameters unless told not to: the texts users wrote."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from bot.adapters.sql.database import create_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'gateway.db'}"
+    migrate(url)
+    engine = create_engine(url)
+    statement = text("insert into no_such_table values (:words)")
+    with pytest.raises(OperationalError) as raised:
+        async with engine.begin() as connection:
+            await connection.execute(statement, {"words": "SEGRETO-42"})
+    await engine.dispose()
+    assert "SEGRETO-42" not in str(raised.value)

@@ -52,7 +52,8 @@ def migrate(url: str) -> None:
 
 def create_engine(url: str) -> AsyncEngine:
     ensure_sqlite_folder(url)
-    engine = create_async_engine(async_url(url))
+    # hide_parameters: an error's message and traceback never carry the values (message texts, user ids)
+    engine = create_async_engine(async_url(url), hide_parameters=True, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
