@@ -33,14 +33,19 @@ def messages(count: int) -> list[tuple[str, str]]:
     return pool[::step][:count]
 
 
+SESSIONS: dict[str, str] = {}  # the benchmark's user label -> the session token the gateway issued
+
+
 def post(url: str, body: dict[str, str]) -> float:
-    request = urllib.request.Request(
-        f"{url}/api/chat", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json"}
+    if body["user"] in SESSIONS:
+        headers["X-Sportello-Session"] = SESSIONS[body["user"]]
+    request = urllib.request.Request(f"{url}/api/chat", data=json.dumps(body).encode(), headers=headers)
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as response:
         response.read()
         assert response.status == 200
+        SESSIONS[body["user"]] = response.headers.get("X-Sportello-Session", "")
     return (time.perf_counter() - started) * 1000
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Collection, Mapping
+
 from bot.core.messages import payload
 
 COMMANDS = {
@@ -34,3 +38,35 @@ def plain_words(text: str) -> str:
     while text.startswith("/") or (text and text[0].isspace()):
         text = text.lstrip("/").lstrip()
     return text
+
+
+# What the desk's buttons can say: these intents, and these entities with values of the catalog.
+BUTTON_INTENTS = frozenset(
+    {"menu", "choose_city", "choose_language", "ask_human", "check_status", "forget_me", "affirm", "deny"}
+)
+_BUTTON = re.compile(r"^/(?P<intent>\w+)(?P<entities>\{.*\})?$")
+
+
+def could_be_offered(text: str, topics: Collection[str], values: Mapping[str, Collection[str]]) -> bool:
+    """Whether a payload is one the desk's own buttons produce (an intent of ours, entities only where
+    a button carries them, with a value of the catalog): anything else typed as a payload is words.
+    ``values``: entity -> allowed values (category, city, language)."""
+    match = _BUTTON.match(text)
+    if match is None:
+        return False
+    intent = match["intent"]
+    if intent not in BUTTON_INTENTS and intent not in topics:
+        return False
+    if not match["entities"]:
+        return True
+    try:
+        entities = json.loads(match["entities"])
+    except ValueError:
+        return False
+    expected = {"menu": "category", "choose_city": "city", "choose_language": "language"}.get(intent)
+    return (
+        isinstance(entities, dict)
+        and expected is not None
+        and list(entities) == [expected]
+        and entities[expected] in values.get(expected, ())
+    )

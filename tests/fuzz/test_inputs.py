@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from bot.adapters.telegram.channel import TelegramChannel
 from bot.adapters.whatsapp.webhook import parse_notification, signature_ok, verify_subscription
+from bot.core.catalog import load_catalog
 from bot.core.errors import InvalidMessage
 from bot.core.i18n import Translations
 from bot.core.messages import InboundMessage
@@ -22,6 +23,7 @@ from bot.core.settings import PROJECT_DIR
 from bot.core.text import clean_text
 from bot.web.webchat import parse_chat_request
 
+CATALOG = load_catalog(PROJECT_DIR)
 RUNS = settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TELEGRAM = TelegramChannel.create("123:fuzz", "http://127.0.0.1:9/bot", Translations(PROJECT_DIR / "locales"))
 
@@ -54,10 +56,11 @@ CHAT = {"user": "browser-1", "text": "ciao", "language": "it", "city": "roma"}
 )
 def test_web_chat_body(body: bytes) -> None:
     try:
-        message = parse_chat_request(body, 4000)
+        message = parse_chat_request(body, 4000, "session-user", CATALOG)
     except InvalidMessage:
         return
     clean(message)
+    assert message.user == "session-user", "the client never chooses who is writing"
 
 
 UPDATE = {

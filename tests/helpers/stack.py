@@ -29,15 +29,22 @@ def wait_for(condition: Callable[[], Any], seconds: float = 40, what: str = "") 
     raise AssertionError(f"timed out waiting for {what}")
 
 
+SESSIONS: dict[tuple[int, str], str] = {}  # (port, the test's label for a user) -> the server's token
+
+
 def chat(port: int, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """POST /api/chat with the standard library (the tests' client is as plain as a browser)."""
+    """POST /api/chat with the standard library, as an API client does: the session token the server
+    issued for this ``user`` label goes back in ``X-Sportello-Session``."""
+    key = (port, str(body.get("user", "")))
+    headers = {"Content-Type": "application/json"}
+    if key in SESSIONS:
+        headers["X-Sportello-Session"] = SESSIONS[key]
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/chat",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
+        f"http://127.0.0.1:{port}/api/chat", data=json.dumps(body).encode(), headers=headers
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
+            SESSIONS[key] = response.headers.get("X-Sportello-Session") or SESSIONS.get(key, "")
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())

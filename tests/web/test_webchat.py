@@ -13,7 +13,7 @@ from bot.core.errors import InvalidMessage
 from bot.core.i18n import Translations
 from bot.core.settings import PROJECT_DIR, load_settings
 from bot.web.app import create_app
-from bot.web.webchat import parse_chat_request
+from bot.web.webchat import parse_chat_request, session_user
 from tests.fakes.fake_rasa import echo_responder, fake_rasa_app
 
 
@@ -47,7 +47,8 @@ async def test_chat_contract(client: TestClient, rasa: Any) -> None:
         {"text": "echo:come ottengo il codice fiscale?", "buttons": [{"title": "Menu", "payload": "/menu"}]}
     ]
     _, received = rasa
-    assert received[-1]["sender"] == "webchat:u1"
+    # the sender is the server's session, never the client's "user"
+    assert received[-1]["sender"] == "webchat:" + session_user(response.headers["X-Sportello-Session"])
     assert received[-1]["metadata"] == {"language": "it", "city": None, "channel": "webchat"}
 
 
@@ -72,7 +73,7 @@ async def test_short_message_keeps_the_language(client: TestClient) -> None:
     [
         (b"not json", "JSON"),
         (b"[]", "object"),
-        (b'{"text": "hi"}', "'user'"),
+        (b'{"user": 5, "text": "hi"}', "'user'"),
         (b'{"user": "u"}', "'text'"),
         (b'{"user": "u", "text": "   "}', "'text'"),
         (b'{"user": "u", "text": "hi", "language": "xx"}', "'language'"),
@@ -125,4 +126,41 @@ async def test_chat_page_is_served_right_to_left_for_arabic(client: TestClient) 
 
 def test_parse_rejects_non_string_city() -> None:
     with pytest.raises(InvalidMessage):
-        parse_chat_request(b'{"user": "u", "text": "t", "city": 3}', 4000)
+        parse_chat_request(b'{"user": "u", "text": "t", "city": 3}', 4000, "session-user")
+
+
+async def test_who_is_writing_is_the_servers_session_not_the_clients_user(client: TestClient) -> None:
+    first = await client.post("/api/chat", json={"user": "victim", "text": "hi", "city": "caserta"})
+    token = first.headers["X-Sportello-Session"]
+    assert len(token) == 43 and "HttpOnly" in first.headers["Set-Cookie"]
+    client.session.cookie_jar.clear()
+    # someone else, claiming the same "user", is another conversation: they do not get the city
+    stranger = await client.post("/api/chat", json={"user": "victim", "text": "hi"})
+    assert stranger.headers["X-Sportello-Session"] != token
+    # the holder of the token, by header (an API client), is the same conversation
+    again = await client.post("/api/chat", json={"text": "hi"}, headers={"X-Sportello-Session": token})
+    assert again.headers["X-Sportello-Session"] == token
+
+
+async def test_the_chat_page_gives_a_session_from_the_first_visit(client: TestClient) -> None:
+    page = await client.get("/")
+    assert "sportello_chat=" in page.headers["Set-Cookie"] and "SameSite=Strict" in page.headers["Set-Cookie"]
+    assert "localStorage.setItem" not in await (await client.get("/static/chat.js")).text()
+
+
+@pytest.mark.parametrize(
+    ("typed", "rasa_gets"),
+    [
+        ('/choose_city{"city":"roma"}', '/choose_city{"city":"roma"}'),  # a button of ours
+        ("/eviction", "/eviction"),  # a topic's button
+        ('/choose_city{"city":"atlantis"}', 'choose_city{"city":"atlantis"}'),  # no such button
+        ('/forget_me{"confirm":"yes"}', 'forget_me{"confirm":"yes"}'),  # entities no button carries
+        ("/nlu_fallback", "nlu_fallback"),  # an intent no button makes
+    ],
+)
+async def test_only_payloads_our_buttons_make_act_as_presses(
+    client: TestClient, rasa: Any, typed: str, rasa_gets: str
+) -> None:
+    assert (await client.post("/api/chat", json={"text": typed})).status == 200
+    _, received = rasa
+    assert received[-1]["message"] == rasa_gets

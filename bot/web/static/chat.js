@@ -7,11 +7,8 @@
   var form = document.getElementById("composer");
   var input = document.getElementById("text");
   var selector = document.getElementById("language");
-  var user = localStorage.getItem("sportello-user");
-  if (!user) {
-    user = "w" + Math.random().toString(36).slice(2) + Date.now().toString(36);
-    localStorage.setItem("sportello-user", user);
-  }
+  // Who is writing is the server's session cookie (HttpOnly, set with this page): nothing to keep here.
+  localStorage.removeItem("sportello-user");
   var RTL = { ar: true, ur: true };
 
   function setLanguage(code) {
@@ -44,9 +41,9 @@
   function send(text, shown, language) {
     add("user", shown || text);
     status.textContent = strings.busy;
-    var body = { user: user, text: text };
+    var body = { text: text };
     if (language) { body.language = language; }
-    fetch("/api/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+    fetch("/api/chat", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
       .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
       .then(function (res) {
         status.textContent = "";
