@@ -103,7 +103,10 @@ class Privacy:
     async def keep_expiring(self, policy: RetentionPolicy, every: timedelta) -> None:
         """Forever, from start-up: a run now and one every ``every`` (no cron job to forget)."""
         while True:
-            await self.expire(policy)
+            try:
+                await self.expire(policy)
+            except Exception:  # one failed run (a database hiccup) must not end retention: logged, retried
+                log.exception("retention run failed; trying again at the next period")
             await asyncio.sleep(every.total_seconds())
 
 

@@ -114,3 +114,27 @@ async def test_retention_expires_every_store_and_flushes_once(translations: Tran
     assert (expired.inbox, expired.tracker_events) == (1, 1)
     assert [e.text for e in await desk.transcript.conversation(USER)] == ["ok"]
     assert flushed == ["flushed"]
+
+
+async def test_a_failed_retention_run_does_not_end_retention(translations: Translations) -> None:
+    import asyncio
+
+    runs: list[str] = []
+
+    class FlakyInbox(MemoryInbox):
+        async def purge_answered(self, older_than: timedelta) -> int:
+            runs.append("run")
+            if len(runs) == 1:
+                raise OSError("database is locked")
+            return 0
+
+    outbox = MemoryOutbox()
+    inbox, profiles = FlakyInbox(outbox), MemoryProfileStore()
+    desk = Privacy(MemoryTicketStore(), MemoryTranscript(), inbox, outbox, profiles, translations)
+    task = asyncio.create_task(desk.keep_expiring(RetentionPolicy(), timedelta(seconds=0.01)))
+    for _ in range(100):
+        if len(runs) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert len(runs) >= 3, "the runs after the failed one still happen"
