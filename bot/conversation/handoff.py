@@ -33,6 +33,7 @@ class Handoff:
     knowledge: KnowledgeStore
     staff_chat: str = ""  # "telegram:<chat id>" of the staff group, or ""
     dashboard_url: str = ""
+    max_open_tickets: int = 3  # per user: more is a flood (or a person who needs one answer, not four)
 
     async def to_mediator(self, message: InboundMessage) -> bool:
         """While a mediator holds the user's ticket, their message goes there and the bot stays quiet."""
@@ -56,6 +57,23 @@ class Handoff:
         if city_id not in self.catalog.cities:
             return [Reply(tr._("Which city are you in? I will tell you how to reach our team."))]
         city = self.catalog.city(city_id)
+        already = await self.tickets.open_for_user(message.user_key)
+        words = "" if message.is_payload else message.text
+        urgent_one = next((t for t in already if t.urgent), None)
+        if request.urgent and urgent_one is not None:
+            return await self._add_to(urgent_one, words, language)
+        if len(already) >= self.max_open_tickets:
+            log.info("ticket refused: the user has %d open already", len(already))
+            ids = ", ".join(t.id for t in already)
+            return [
+                Reply(
+                    tr._(
+                        "You already have open requests: {tickets}. A person will answer you here. "
+                        "Write /status to see them.",
+                        tickets=ids,
+                    )
+                )
+            ]
         now = utcnow()
         days = self.working_days(city.id)
         due = now + URGENT_WITHIN if request.urgent else add_working_days(now, days)
@@ -68,7 +86,7 @@ class Handoff:
                 urgent=request.urgent,
                 channel=message.channel,
                 user_key=message.user_key,
-                details="" if message.is_payload else message.text,
+                details=words,
                 due_at=due,
                 transcript=tuple(await self.transcript.conversation(message.user_key)),
             )
@@ -76,8 +94,10 @@ class Handoff:
         self.events.publish(TicketEvent(ticket.id, "new", ticket.city))
         await self._notify_staff(ticket)
         log.info("ticket %s opened (%s, %s)", ticket.id, ticket.city, ticket.language)
-        when = tr._("today, as soon as possible") if request.urgent else tr._(
-            "within {days} working days", days=days
+        when = (
+            tr._("today, as soon as possible")
+            if request.urgent
+            else tr._("within {days} working days", days=days)
         )
         text = tr._(
             "Your request number is {ticket}. A person from the one-stop shop in {city} will answer you "
@@ -90,6 +110,18 @@ class Handoff:
         if request.urgent:
             replies.append(Reply(tr._("If you are in danger, call 112. It is free.")))
         return replies
+
+    async def _add_to(self, ticket: Ticket, words: str, language: str) -> list[Reply]:
+        """A second urgent request of the same user joins the first: one ticket for the team to read,
+        not a pile that buries everyone else's."""
+        if words:
+            await self.tickets.add_entry(ticket.id, Author.USER, words)
+            self.events.publish(TicketEvent(ticket.id, "entry", ticket.city))
+        tr = self.translations(language)
+        text = tr._(
+            "We added your message to your request {ticket}. A person will answer you here.", ticket=ticket.id
+        )
+        return [Reply(text), Reply(tr._("If you are in danger, call 112. It is free."))]
 
     async def _notify_staff(self, ticket: Ticket) -> None:
         """A line in the staff's group: the ticket's id, city, language, topic and a link, no words of

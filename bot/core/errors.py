@@ -35,6 +35,14 @@ class EngineUnavailable(SportelloError):
     language: str | None = None
 
 
+class TooManyRequests(SportelloError):
+    """A client writes faster than a person does: answer 429 and say when to try again."""
+
+    def __init__(self, retry_after: float, language: str) -> None:
+        super().__init__(f"retry after {retry_after:.0f} s")
+        self.retry_after, self.language = retry_after, language
+
+
 class UnknownTopic(SportelloError):
     """A topic id that ``topics.yml`` does not define."""
 

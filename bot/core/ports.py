@@ -176,3 +176,11 @@ class TicketEvents(Protocol):
     def listen(self, ticket_id: str = "*") -> AbstractAsyncContextManager[asyncio.Queue[TicketEvent]]:
         """Events of one ticket ("*": of every ticket) while the context is open."""
         ...
+
+
+class RateLimiter(Protocol):
+    """How often one key (a session, an address) may act."""
+
+    def allow(self, key: str) -> float | None:
+        """None when allowed; otherwise the seconds to wait."""
+        ...

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     # staff's answers; default: knowledge/ of the project (tests point it at a copy they edit)
     knowledge_path: Path | None = Field(None, alias="SPORTELLO_KNOWLEDGE_DIR")
 
+    # Web chat limits: messages a minute per session and per client address (token buckets).
+    chat_per_minute: int = Field(20, alias="SPORTELLO_CHAT_PER_MINUTE", ge=1)
+    chat_per_minute_per_address: int = Field(60, alias="SPORTELLO_CHAT_PER_MINUTE_PER_ADDRESS", ge=1)
+    # Tickets: how many a user may have open at once (more is a flood, or a person who needs one answer)
+    max_open_tickets: int = Field(3, alias="SPORTELLO_MAX_OPEN_TICKETS", ge=1)
+
     # Retention: how long each store keeps what users wrote (the gateway expires it every few hours).
     retention_messages_days: int = Field(30, alias="SPORTELLO_RETENTION_MESSAGES_DAYS", ge=2)
     retention_tickets_days: int = Field(180, alias="SPORTELLO_RETENTION_TICKETS_DAYS", ge=1)

@@ -185,13 +185,15 @@ def ensure_model() -> Path:
 
 
 def settings_on_free_ports(data_dir: Path, **overrides: object) -> Settings:
-    """Settings for a whole assistant on unused ports; ``{port}`` in a string is the gateway's port."""
+    """Settings for a whole assistant on unused ports (tests, benchmarks); ``{port}`` in a string is the
+    gateway's port. Every simulated user writes from 127.0.0.1, so the per-address limit is lifted."""
     port = free_port()
     values: dict[str, object] = {
         "SPORTELLO_PORT": port,
         "SPORTELLO_RASA_PORT": free_port(),
         "SPORTELLO_ACTIONS_PORT": free_port(),
         "SPORTELLO_DATA_DIR": data_dir,
+        "SPORTELLO_CHAT_PER_MINUTE_PER_ADDRESS": 1_000_000,
     }
     values.update({k: v.format(port=port) if isinstance(v, str) else v for k, v in overrides.items()})
     return load_settings(**values)

@@ -16,6 +16,7 @@ import jinja2
 from aiohttp import web
 
 from bot.adapters.events import MemoryTicketEvents
+from bot.adapters.limits import MemoryRateLimiter
 from bot.adapters.rasa.engine import RasaEngine
 from bot.adapters.rasa.tracker import RasaTracker
 from bot.adapters.sql.database import create_engine, flush_erased, migrate
@@ -44,6 +45,7 @@ from bot.web.dashboard import add_dashboard
 from bot.web.errors import error_middleware
 from bot.web.keys import (
     CATALOG,
+    CHAT_LIMITS,
     CONVERSATION,
     DATABASE,
     HTTP,
@@ -59,6 +61,7 @@ from bot.web.keys import (
     TELEGRAM,
     TICKET_EVENTS,
     TRANSLATIONS,
+    ChatLimits,
 )
 from bot.web.webhooks import accept_telegram_update
 
@@ -143,6 +146,7 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         knowledge=KnowledgeStore(settings.knowledge_dir),
         staff_chat=staff,
         dashboard_url=settings.dashboard_url,
+        max_open_tickets=settings.max_open_tickets,
     )
     privacy = Privacy(
         tickets, transcript, inbox, outbox, profiles, translations, partial(flush_erased, database)
@@ -200,6 +204,10 @@ def create_app(settings: Settings) -> web.Application:
     app[TRANSLATIONS] = translations
     app[CATALOG] = load_catalog(settings.project_dir)
     app[LANGUAGE_NAMES] = load_language_names(settings.project_dir)
+    app[CHAT_LIMITS] = ChatLimits(
+        session=MemoryRateLimiter(settings.chat_per_minute),
+        address=MemoryRateLimiter(settings.chat_per_minute_per_address),
+    )
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

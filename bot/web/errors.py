@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from bot.core.errors import EngineUnavailable, InvalidMessage
+from bot.core.errors import EngineUnavailable, InvalidMessage, TooManyRequests
 from bot.core.i18n import Translations
 
 log = logging.getLogger(__name__)
@@ -34,5 +35,14 @@ def error_middleware(translations: Translations, default_language: str) -> Middl
                 "detail": engine_unavailable_message(translations, language),
             }
             return web.json_response(body, status=503)
+        except TooManyRequests as exc:
+            tr = translations(exc.language)
+            body = {
+                "error": "too_many_requests",
+                "language": exc.language,
+                "detail": tr._("You are writing very fast. Please wait a moment and try again."),
+            }
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
+            return web.json_response(body, status=429, headers=headers)
 
     return middleware

@@ -5,6 +5,8 @@ The web layer is the only one that knows concrete adapters; its handlers see use
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiohttp import ClientSession, web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,10 +17,19 @@ from bot.conversation.service import ConversationService
 from bot.core.catalog import Catalog
 from bot.core.i18n import Translations
 from bot.core.languages import LanguageNames
-from bot.core.ports import Inbox, MediatorStore, Outbox, TicketEvents
+from bot.core.ports import Inbox, MediatorStore, Outbox, RateLimiter, TicketEvents
 from bot.core.settings import Settings
 from bot.messaging.inbox_worker import InboxWorker
 from bot.messaging.sender import OutboxSender
+
+
+@dataclass(frozen=True)
+class ChatLimits:
+    """The web chat's two limits: per session, and per client address (many sessions from one place)."""
+
+    session: RateLimiter
+    address: RateLimiter
+
 
 # read once in create_app
 SETTINGS = web.AppKey("settings", Settings)
@@ -40,4 +51,5 @@ PRIVACY = web.AppKey("privacy", Privacy)
 MEDIATORS: web.AppKey[MediatorStore] = web.AppKey("mediators")
 TICKET_EVENTS: web.AppKey[TicketEvents] = web.AppKey("ticket_events")
 INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
+CHAT_LIMITS = web.AppKey("chat_limits", ChatLimits)
 SENDER = web.AppKey("sender", OutboxSender)

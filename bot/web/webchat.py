@@ -18,11 +18,11 @@ from aiohttp import web
 
 from bot.core.catalog import Catalog
 from bot.core.commands import command_or_text, could_be_offered, plain_words
-from bot.core.errors import InvalidMessage
+from bot.core.errors import InvalidMessage, TooManyRequests
 from bot.core.languages import LANGUAGES, direction
 from bot.core.messages import WEB_CHAT, ChatResult, InboundMessage, Reply
 from bot.core.text import UnsafeJson, load_json
-from bot.web.keys import CATALOG, CONVERSATION, LANGUAGE_NAMES, SETTINGS, TRANSLATIONS
+from bot.web.keys import CATALOG, CHAT_LIMITS, CONVERSATION, LANGUAGE_NAMES, SETTINGS, TRANSLATIONS
 
 CHANNEL = WEB_CHAT
 MAX_USER_CHARS = 200
@@ -117,10 +117,22 @@ async def chat(request: web.Request) -> web.Response:
     token, _ = session_token(request)
     body = await request.read()
     message = parse_chat_request(body, settings.max_text_chars, session_user(token), request.app[CATALOG])
+    await within_limits(request, message)
     result = await request.app[CONVERSATION].handle(message)
     response = web.json_response(result_json(result))
     keep_session(request, response, token)
     return response
+
+
+async def within_limits(request: web.Request, message: InboundMessage) -> None:
+    """A session, and an address, write at most so many messages a minute: a script cannot keep Rasa
+    busy for the people on Telegram and WhatsApp, or fill the queue with tickets."""
+    limits = request.app[CHAT_LIMITS]
+    waits = [limits.session.allow(message.user), limits.address.allow(request.remote or "unknown")]
+    refused = [wait for wait in waits if wait is not None]
+    if refused:
+        language = await request.app[CONVERSATION].language_for(message)
+        raise TooManyRequests(max(refused), language)
 
 
 async def index(request: web.Request) -> web.Response:

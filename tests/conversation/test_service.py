@@ -193,3 +193,36 @@ async def test_an_affirm_that_answers_nothing_of_ours_still_goes_to_the_held_tic
     await tickets.claim(amal, ticket.id)
     await service.handle(said("/affirm"))  # a Yes pressed on an old message: for the mediator
     assert (await tickets.get(ticket.id)).transcript[-1].text == "/affirm"
+
+
+async def ask_for_a_person(service: ConversationService, words: str, urgent: bool) -> list[str]:
+    script(service).script = [[control(city="roma", handoff={"topic": "eviction", "urgent": urgent})]]
+    await service.handle(said("/affirm"))
+    return [reply.text for reply in (await service.handle(said(words))).replies]
+
+
+async def test_a_second_urgent_request_joins_the_first_and_a_flood_opens_no_more_tickets(
+    service: ConversationService, translations: Translations
+) -> None:
+    assert service.handoff is not None
+    tickets, tr = service.handoff.tickets, translations("fr")
+    await ask_for_a_person(service, "on me met dehors demain", urgent=True)
+    [first] = await tickets.open_for_user(USER)
+    again = await ask_for_a_person(service, "ils ont changé la serrure", urgent=True)
+    assert again[0] == tr._(
+        "We added your message to your request {ticket}. A person will answer you here.", ticket=first.id
+    )
+    assert [t.id for t in await tickets.open_for_user(USER)] == [first.id]
+    assert (await tickets.get(first.id)).transcript[-1].text == "ils ont changé la serrure"
+    for number in range(2):
+        await ask_for_a_person(service, f"une autre question {number}", urgent=False)
+    refused = await ask_for_a_person(service, "encore une", urgent=False)
+    open_now = await tickets.open_for_user(USER)
+    assert len(open_now) == 3 == service.handoff.max_open_tickets
+    assert refused == [
+        tr._(
+            "You already have open requests: {tickets}. A person will answer you here. "
+            "Write /status to see them.",
+            tickets=", ".join(t.id for t in open_now),
+        )
+    ]

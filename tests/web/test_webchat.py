@@ -164,3 +164,24 @@ async def test_only_payloads_our_buttons_make_act_as_presses(
     assert (await client.post("/api/chat", json={"text": typed})).status == 200
     _, received = rasa
     assert received[-1]["message"] == rasa_gets
+
+
+async def test_a_session_writing_faster_than_a_person_gets_429_in_its_language(
+    client: TestClient, rasa: Any
+) -> None:
+    _, received = rasa
+    hello = {"text": "Bonjour, j'ai besoin d'un avocat", "language": "fr"}
+    first = await client.post("/api/chat", json=hello)
+    assert first.status == 200
+    statuses = [(await client.post("/api/chat", json={"text": "encore"})).status for _ in range(25)]
+    assert statuses[:19] == [200] * 19 and set(statuses[19:]) == {429}  # 20 a minute per session
+    refused = await client.post("/api/chat", json={"text": "encore"})
+    assert refused.status == 429 and int(refused.headers["Retry-After"]) >= 1
+    body = await refused.json()
+    assert body["error"] == "too_many_requests" and body["language"] == "fr"
+    assert body["detail"] == Translations(PROJECT_DIR / "locales")("fr")._(
+        "You are writing very fast. Please wait a moment and try again."
+    )
+    assert len(received) == 20, "nothing refused reached Rasa"
+    client.session.cookie_jar.clear()  # a new session from the same address still gets in
+    assert (await client.post("/api/chat", json={"text": "ciao"})).status == 200
