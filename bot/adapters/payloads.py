@@ -9,17 +9,16 @@ from __future__ import annotations
 import json
 import re
 
-from bot.core.messages import payload
+from bot.core.messages import PAYLOAD, payload
 
 MAX_BYTES = 64
 _ENTITY = {"choose_city": ("c", "city"), "choose_language": ("l", "language"), "menu": ("m", "category")}
 _BY_PREFIX = {prefix: (intent, entity) for intent, (prefix, entity) in _ENTITY.items()}
-_PAYLOAD = re.compile(r"^/(?P<intent>\w+)(?P<entities>\{.*\})?$")
 
 
 def encode(rasa_payload: str) -> str:
     """The short id of a Rasa payload (``/tax_code`` -> ``i:tax_code``)."""
-    match = _PAYLOAD.match(rasa_payload)
+    match = PAYLOAD.match(rasa_payload)
     if not match:
         raise ValueError(f"not a Rasa payload: {rasa_payload!r}")
     intent, entities = match["intent"], json.loads(match["entities"] or "{}")

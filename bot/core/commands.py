@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection, Mapping
 
-from bot.core.messages import payload
+from bot.core.messages import PAYLOAD, payload
 
 COMMANDS = {
     "start": payload("choose_language"),
@@ -44,14 +43,13 @@ def plain_words(text: str) -> str:
 BUTTON_INTENTS = frozenset(
     {"menu", "choose_city", "choose_language", "ask_human", "check_status", "forget_me", "affirm", "deny"}
 )
-_BUTTON = re.compile(r"^/(?P<intent>\w+)(?P<entities>\{.*\})?$")
 
 
 def could_be_offered(text: str, topics: Collection[str], values: Mapping[str, Collection[str]]) -> bool:
     """Whether a payload is one the desk's own buttons produce (an intent of ours, entities only where
     a button carries them, with a value of the catalog): anything else typed as a payload is words.
     ``values``: entity -> allowed values (category, city, language)."""
-    match = _BUTTON.match(text)
+    match = PAYLOAD.match(text)
     if match is None:
         return False
     intent = match["intent"]

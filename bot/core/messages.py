@@ -7,6 +7,7 @@ and ``Signals``; the inbox and the outbox carry them as ``Inbound`` and ``Outbou
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -76,6 +77,10 @@ class Button:
 class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
+
+
+# A payload as ``payload`` writes it: the intent, then its entities as JSON.
+PAYLOAD = re.compile(r"^/(?P<intent>\w+)(?P<entities>\{.*\})?$")
 
 
 def payload(intent: str, **entities: str) -> str:

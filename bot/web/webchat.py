@@ -22,6 +22,7 @@ from bot.core.errors import InvalidMessage, TooManyRequests
 from bot.core.languages import LANGUAGES, direction
 from bot.core.messages import WEB_CHAT, ChatResult, InboundMessage, Reply
 from bot.core.text import UnsafeJson, load_json
+from bot.web.clients import client_address, is_https
 from bot.web.keys import CATALOG, CHAT_LIMITS, CONVERSATION, LANGUAGE_NAMES, SETTINGS, TRANSLATIONS
 
 CHANNEL = WEB_CHAT
@@ -46,13 +47,12 @@ def session_user(token: str) -> str:
 
 def keep_session(request: web.Request, response: web.StreamResponse, token: str) -> None:
     """The page keeps the token as an HttpOnly cookie; an API client reads it from the header."""
-    secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
     response.set_cookie(
         SESSION_COOKIE,
         token,
         httponly=True,
         samesite="Strict",
-        secure=secure,
+        secure=is_https(request),
         path="/",
         max_age=SESSION_DAYS * 86400,
     )
@@ -128,7 +128,7 @@ async def within_limits(request: web.Request, message: InboundMessage) -> None:
     """A session, and an address, write at most so many messages a minute: a script cannot keep Rasa
     busy for the people on Telegram and WhatsApp, or fill the queue with tickets."""
     limits = request.app[CHAT_LIMITS]
-    waits = [limits.session.allow(message.user), limits.address.allow(request.remote or "unknown")]
+    waits = [limits.session.allow(message.user), limits.address.allow(client_address(request))]
     refused = [wait for wait in waits if wait is not None]
     if refused:
         language = await request.app[CONVERSATION].language_for(message)

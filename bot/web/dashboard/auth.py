@@ -21,6 +21,7 @@ from aiohttp.typedefs import Handler
 from yarl import URL
 
 from bot.core.tickets import Mediator
+from bot.web.clients import client_address, is_https
 from bot.web.dashboard.keys import CSRF_TOKEN, MEDIATOR, SESSION_ID, THROTTLE
 from bot.web.dashboard.responses import error_response, is_api, render, route_name
 from bot.web.keys import MEDIATION, MEDIATORS
@@ -43,16 +44,6 @@ MAX_EMAIL, MAX_PASSWORD = 320, 1024
 
 def see_other(location: str | URL) -> web.Response:
     return web.Response(status=303, headers={"Location": str(location)})
-
-
-def client_address(request: web.Request) -> str:
-    """Where a request came from, for the audit log (the proxy's address when behind one)."""
-    return request.remote or "unknown"
-
-
-def is_https(request: web.Request) -> bool:
-    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return request.secure or forwarded == "https"
 
 
 def _same(given: str | None, expected: str | None) -> bool:

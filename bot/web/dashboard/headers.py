@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.dashboard.auth import is_https
+from bot.web.clients import is_https
 
 
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -20,6 +20,7 @@ from bot.core.clock import utcnow
 from bot.core.errors import InvalidInput, NotAllowed, RoleRequired, TicketNotFound
 from bot.core.languages import LANGUAGES
 from bot.core.tickets import Mediator, QueueFilter, Role, Status
+from bot.web.clients import client_address
 from bot.web.dashboard import auth, streams
 from bot.web.dashboard.keys import MEDIATOR
 from bot.web.dashboard.responses import error_response, is_api, render
@@ -63,7 +64,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 async def refused(request: web.Request, what: str) -> None:
     """Every 403 is in the audit log: who, which ticket, from where."""
     ticket_id = request.match_info.get("ticket_id")
-    await mediation(request).refused(request.get(MEDIATOR), what, ticket_id, auth.client_address(request))
+    await mediation(request).refused(request.get(MEDIATOR), what, ticket_id, client_address(request))
 
 
 def views(request: web.Request) -> TicketViews:
