@@ -13,12 +13,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.core.languages import DEFAULT_LANGUAGE, LANGUAGES
 from bot.core.settings import load_settings
+from bot.dialogue import flows
 from bot.dialogue.desk import Desk, build_desk
 from bot.dialogue.turn import Turn, TurnContext
 
 log = logging.getLogger(__name__)
 Flow = Callable[[Desk, TurnContext], Turn]
-SLOTS = ("pending", "awaiting", "not_understood_count", "last_topic")
+SLOTS = ("pending", "awaiting", "not_understood_count", "last_topic", "urgent")
 
 
 @cache
@@ -72,4 +73,4 @@ class FlowAction(Action):  # type: ignore[misc]  # rasa-sdk ships no type inform
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        return deliver(self.flow(desk(), turn_context(tracker)), dispatcher)
+        return deliver(flows.respond(desk(), turn_context(tracker), self.flow), dispatcher)

@@ -69,3 +69,8 @@ class ActionCheckStatus(FlowAction):
 class ActionForgetMe(FlowAction):
     action_name = "action_forget_me"
     flow = staticmethod(flows.forget_me)
+
+
+class ActionDanger(FlowAction):
+    action_name = "action_danger"
+    flow = staticmethod(flows.danger)

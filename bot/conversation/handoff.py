@@ -11,7 +11,7 @@ from datetime import timedelta
 from bot.core.catalog import Catalog
 from bot.core.clock import add_working_days, utcnow
 from bot.core.i18n import Translations
-from bot.core.messages import HandoffRequest, InboundMessage, Reply
+from bot.core.messages import HandoffRequest, InboundMessage, Reply, Understanding
 from bot.core.ports import Outbox, TicketEvents, TicketStore, Transcript
 from bot.core.tickets import Author, NewTicket, Ticket, TicketEvent
 from bot.knowledge import KnowledgeStore
@@ -20,6 +20,19 @@ log = logging.getLogger(__name__)
 URGENT_WITHIN = timedelta(hours=4)
 STAFF_LANGUAGE = "it"
 DEFAULT_WORKING_DAYS = 2
+TOPIC_CONFIDENCE = 0.4  # as Rasa's FallbackClassifier: below it, the few words name no topic
+
+
+def read_words(request: HandoffRequest, words: Understanding, catalog: Catalog) -> HandoffRequest:
+    """The ticket's topic and urgency from the few words and the conversation so far: danger in the
+    words makes the ticket urgent and gives it the urgent topic; otherwise the conversation's topic
+    stands and the words only fill it in."""
+    named = words.intent if words.intent in catalog.topics and words.confidence >= TOPIC_CONFIDENCE else None
+    named_urgent = named if named and catalog.topic(named).urgent else None
+    urgent_kind = words.urgency if words.urgency in catalog.topics else None
+    topic = urgent_kind or named_urgent or request.topic or named
+    urgent = request.urgent or words.urgency is not None or named_urgent is not None
+    return HandoffRequest(topic, urgent)
 
 
 @dataclass
@@ -108,7 +121,12 @@ class Handoff:
         )
         replies = [Reply(text)]
         if request.urgent:
-            replies.append(Reply(tr._("If you are in danger, call 112. It is free.")))
+            urgent = tr._(
+                "Your request is urgent: a person will try to answer you within {hours} hours. "
+                "If you are in danger now, call 112. It is free.",
+                hours=int(URGENT_WITHIN.total_seconds() // 3600),
+            )
+            replies.append(Reply(urgent))
         return replies
 
     async def _add_to(self, ticket: Ticket, words: str, language: str) -> list[Reply]:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
+from bot.core.clock import add_working_days, utcnow
 from bot.core.errors import InvalidInput, NotAllowed, RoleRequired
 from bot.core.i18n import Translations
 from bot.core.messages import WEB_CHAT, Reply, split_user_key
@@ -18,6 +20,7 @@ from bot.core.tickets import Author, Mediator, Outcome, QueueFilter, Role, Statu
 
 log = logging.getLogger(__name__)
 TICKET_ID_CHARS = 20  # CE-2026-0042 and room to spare: the audit log's column
+URGENT_WITHIN = timedelta(hours=4)  # as a ticket opened urgent (bot/conversation/handoff.py)
 
 
 @dataclass
@@ -30,6 +33,8 @@ class Mediation:
     wake_sender: Callable[[], None] = lambda: None
     max_text_chars: int = 4000
     no_push_channels: Collection[str] = (WEB_CHAT,)  # the user reads replies only when they write
+    topics: Collection[str] = field(default_factory=tuple)  # the topic ids a ticket may be given
+    working_days: Callable[[str], int] = lambda city: 2  # the city's promise for a non-urgent answer
 
     # who works: the audit log says when each mediator came and went ------------------------------
     async def logged_in(self, mediator: Mediator) -> None:
@@ -120,6 +125,25 @@ class Mediation:
         if target is None or not target.active:
             raise InvalidInput("Choose a mediator to give the ticket to.")
         await self.tickets.reassign(coordinator, ticket.id, target)
+        self._publish(ticket, "status")
+
+    async def classify(self, mediator: Mediator, ticket_id: str, topic: str, urgent: str) -> None:
+        """The mediator read the ticket and knows better than the bot: topic and urgency change, and so
+        does the due time (urgent: within 4 hours from now, unless it was due sooner; not urgent: the
+        city's working days from when the ticket was opened)."""
+        ticket = await self.ticket(mediator, ticket_id)
+        if ticket.status is Status.CLOSED:
+            raise NotAllowed("the ticket is closed")
+        if topic and topic not in self.topics:
+            raise InvalidInput("Choose a topic from the list.")
+        if urgent not in ("", "yes", "no", "on", "true", "false"):
+            raise InvalidInput("Urgent is yes or no.")
+        is_urgent = urgent in ("yes", "on", "true")
+        if is_urgent:
+            due = min(ticket.due_at, utcnow() + URGENT_WITHIN)
+        else:
+            due = add_working_days(ticket.created_at, self.working_days(ticket.city))
+        await self.tickets.classify(mediator, ticket.id, topic or None, is_urgent, due)
         self._publish(ticket, "status")
 
     # the user's side -----------------------------------------------------------------------------

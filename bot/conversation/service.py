@@ -7,20 +7,32 @@ down. Each channel renders the ``ChatResult`` for its own limits.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from bot.conversation.handoff import Handoff
+from bot.conversation.handoff import Handoff, read_words
 from bot.conversation.language import LanguagePolicy
 from bot.conversation.privacy import Privacy
 from bot.core.catalog import Catalog
 from bot.core.errors import EngineUnavailable, InvalidMessage
 from bot.core.i18n import Translations
 from bot.core.languages import LANGUAGES
-from bot.core.messages import CONTROL_KEY, Button, ChatResult, InboundMessage, Kind, Reply, Signals, payload
+from bot.core.messages import (
+    CONTROL_KEY,
+    Button,
+    ChatResult,
+    HandoffRequest,
+    InboundMessage,
+    Kind,
+    Reply,
+    Signals,
+    payload,
+)
 from bot.core.ports import Engine, ProfileStore
 from bot.core.profiles import Profile
 from bot.dialogue.answers import person_button
 
+log = logging.getLogger(__name__)
 
 class ConversationService:
     """Routes each message: detects the language, asks Rasa, remembers what the turn decided.
@@ -126,10 +138,22 @@ class ConversationService:
 
     async def _open_ticket(self, message: InboundMessage, profile: Profile, language: str) -> ChatResult:
         assert self.handoff is not None and profile.pending_handoff is not None
-        request = profile.pending_handoff
+        request = await self._read_words(message, profile.pending_handoff)
         replies = await self.handoff.open_ticket(message, profile.city, request, language)
         await self.profiles.save(profile.with_changes(language=language, pending_handoff=None))
         return ChatResult(language=language, topic=request.topic, replies=replies)
+
+    async def _read_words(self, message: InboundMessage, request: HandoffRequest) -> HandoffRequest:
+        """The few words may say what the conversation did not: the topic, or that someone is in danger.
+        Unread (engine down) the ticket still opens, with what the conversation knew."""
+        if message.is_payload or not message.text:
+            return request
+        try:
+            words = await self.engine.understand(message.text)
+        except EngineUnavailable as exc:
+            log.warning("a ticket's few words were not read: %s", exc)
+            return request
+        return read_words(request, words, self.catalog)
 
     def _not_text_reply(self, kind: Kind, language: str) -> Reply:
         tr = self.translations(language)

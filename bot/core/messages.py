@@ -100,6 +100,15 @@ class HandoffRequest:
 
 
 @dataclass(frozen=True)
+class Understanding:
+    """What the engine made of a text it was not asked to answer (a ticket's few words)."""
+
+    intent: str | None = None
+    confidence: float = 0.0
+    urgency: str | None = None  # the kind of danger, when the urgency check fired
+
+
+@dataclass(frozen=True)
 class Signals:
     """What the gateway must do after a turn, besides sending its replies."""
 

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.core.messages import Inbound, InboundMessage, Outbound, Reply
+from bot.core.messages import Inbound, InboundMessage, Outbound, Reply, Understanding
 from bot.core.profiles import Profile
 from bot.core.tickets import (
     Author,
@@ -29,6 +29,10 @@ class Engine(Protocol):
     """Understands one message and answers it (Rasa's REST channel)."""
 
     async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]: ...
+
+    async def understand(self, text: str) -> Understanding:
+        """The intent and the urgency of a text, without answering it or touching a conversation."""
+        ...
 
 
 class OutboundChannel(Protocol):
@@ -142,6 +146,12 @@ class TicketStore(Protocol):
     async def reply(self, mediator: Mediator, ticket_id: str, text: str) -> Ticket: ...
     async def note(self, mediator: Mediator, ticket_id: str, text: str) -> None: ...
     async def close(self, mediator: Mediator, ticket_id: str, outcome: Outcome) -> Ticket: ...
+    async def classify(
+        self, mediator: Mediator, ticket_id: str, topic: str | None, urgent: bool, due_at: datetime
+    ) -> Ticket:
+        """A mediator corrects the topic and the urgency (audited, with what they were before)."""
+        ...
+
 
     async def audit(
         self, mediator: Mediator | None, action: str, ticket_id: str | None, detail: str = ""

@@ -13,7 +13,7 @@ from bot.core.languages import LANGUAGES
 # What only the gateway may know: Rasa and the action server get none of these (least privilege):
 # the platforms' tokens and secrets (every TELEGRAM_ and WHATSAPP_ setting), the database, the staff group.
 GATEWAY_ONLY_PREFIXES = ("TELEGRAM_", "WHATSAPP_")
-GATEWAY_ONLY_VARIABLES = frozenset({"DATABASE_URL", "STAFF_TELEGRAM_CHAT_ID"})
+GATEWAY_ONLY_VARIABLES = frozenset({"DATABASE_URL", "STAFF_TELEGRAM_CHAT_ID", "SPORTELLO_RASA_TOKEN"})
 
 
 def gateway_only(variable: str) -> bool:
@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     actions_port: int = Field(5055, alias="SPORTELLO_ACTIONS_PORT", ge=1, le=65535)
     rasa_url: str = Field("", alias="SPORTELLO_RASA_URL")
     rasa_timeout: float = Field(30.0, alias="SPORTELLO_RASA_TIMEOUT", gt=0)
+    # Rasa's HTTP API (/model/parse reads a ticket's few words); `python -m bot run` makes one per start
+    rasa_token: str = Field("", alias="SPORTELLO_RASA_TOKEN")
     database_url: str = Field("", alias="DATABASE_URL")
     data_dir: Path = Field(PROJECT_DIR / "var", alias="SPORTELLO_DATA_DIR")
     model_path: Path | None = Field(None, alias="SPORTELLO_MODEL")

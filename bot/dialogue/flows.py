@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from bot.core.languages import LANGUAGES
 from bot.core.messages import Button, HandoffRequest, Reply, Signals, payload
 from bot.dialogue.answers import (
@@ -24,6 +27,52 @@ PENDING = "pending"  # slot: what to do once the user has told us their city
 LAST_TOPIC = "last_topic"  # slot: the topic a handoff is about
 AWAITING = "awaiting"  # slot: the yes/no question the bot last asked
 MISSES = "not_understood_count"  # slot: not-understood messages in a row
+URGENT = "urgent"  # slot: the kind of danger found in this conversation, until a handoff carries it
+
+# Intents that answer the bot's own question or change a setting: an urgent word in "yes" or "/status"
+# must not turn them into something else.
+FOLLOW_UPS = frozenset({"affirm", "deny", "choose_language", "check_status", "forget_me"})
+Flow = Callable[[Desk, TurnContext], Turn]
+
+
+def respond(desk: Desk, ctx: TurnContext, flow: Flow) -> Turn:
+    """Danger first: when the urgency check fired, the urgent answer comes whatever the topic classifier
+    said (a greeting, a rental question, "not understood"). Every action goes through here."""
+    kind = ctx.urgency
+    if kind is None or ctx.intent in FOLLOW_UPS or is_urgent_intent(desk, ctx.intent):
+        return flow(desk, ctx)
+    return urgent_answer(desk, ctx, kind)
+
+
+def is_urgent_intent(desk: Desk, intent: str | None) -> bool:
+    """The intent already answers urgently: an urgent topic or danger."""
+    if intent == "danger":
+        return True
+    return intent in desk.catalog.topics and desk.catalog.topic(intent).urgent
+
+
+def urgent_answer(desk: Desk, ctx: TurnContext, kind: str) -> Turn:
+    """What to do now, the city's office and the offer of a person, for the kind of danger found."""
+    city = ctx.city if ctx.city in desk.catalog.cities else desk.find_city(ctx.text)
+    urgent_ctx = replace(ctx, intent=kind, city=city)
+    is_topic = kind in desk.catalog.topics and desk.catalog.topic(kind).urgent
+    turn = answer_topic(desk, urgent_ctx) if is_topic else danger(desk, urgent_ctx)
+    turn.city = turn.city or (city if city != ctx.city else None)
+    return turn
+
+
+def danger(desk: Desk, ctx: TurnContext) -> Turn:
+    """Threats or violence: 112 first, the city's one-stop shop when known, then a person at once."""
+    tr = desk.tr(ctx.language)
+    city = ctx.city if ctx.city in desk.catalog.cities else desk.find_city(ctx.text)
+    parts = [tr._("If you are in danger, call 112. It is free.")]
+    office = known_office(desk, city, "one_stop_shop") if city else None
+    if city and office is not None:
+        parts.append(render_office(desk, tr, city, "one_stop_shop", office))
+    turn = Turn([Reply("\n\n".join(parts), (person_button(tr),))], slots={MISSES: 0, URGENT: "danger"})
+    turn.slots[LAST_TOPIC] = None
+    offer_person(desk, ctx, turn, city)
+    return turn
 
 
 def category_buttons(desk: Desk, language: str) -> tuple[Button, ...]:
@@ -81,6 +130,8 @@ def answer_topic(desk: Desk, ctx: TurnContext) -> Turn:
     topic = desk.catalog.topic(ctx.intent or "")
     text = topic_text(desk, topic.id, ctx.language)
     turn = Turn(topic=topic.id, slots={MISSES: 0, PENDING: None, LAST_TOPIC: topic.id})
+    if topic.urgent:
+        turn.slots[URGENT] = topic.id
     if text is None:
         turn.replies.append(Reply(tr._("I have no answer on this yet."), (person_button(tr),)))
         return turn
@@ -163,12 +214,14 @@ def not_understood(desk: Desk, ctx: TurnContext) -> Turn:
 
 
 def out_of_scope(desk: Desk, ctx: TurnContext) -> Turn:
+    """Said plainly, not guessed: the desk cannot help with this, here is what it can do, or a person."""
     tr = desk.tr(ctx.language)
     text = tr._(
-        "I can only help with life in Italy: documents, home, benefits, health, work, "
-        "school and legal help. Choose a topic:"
+        "Sorry, I cannot help with that. I can help with life in Italy: documents, home, benefits, "
+        "health, work, school and legal help. Choose a topic, or talk to a person:"
     )
-    return Turn([Reply(text, category_buttons(desk, ctx.language))], slots={MISSES: 0})
+    buttons = (*category_buttons(desk, ctx.language), person_button(tr))
+    return Turn([Reply(text, buttons)], slots={MISSES: 0})
 
 
 def ask_human(desk: Desk, ctx: TurnContext, city_id: str | None = None) -> Turn:
@@ -206,12 +259,14 @@ def give_consent(desk: Desk, ctx: TurnContext) -> Turn:
     """Consent given: ask for a few words; the gateway opens the ticket with the user's next message."""
     tr = desk.tr(ctx.language)
     topic = ctx.slots.get(LAST_TOPIC)
-    urgent = bool(topic in desk.catalog.topics and desk.catalog.topic(topic).urgent)
+    urgent = bool(topic in desk.catalog.topics and desk.catalog.topic(topic).urgent) or bool(
+        ctx.slots.get(URGENT)
+    )
     text = tr._("Thank you. Write in a few words what your situation is. A person will read it.")
     skip = Button(tr._("Skip"), payload("deny"))
     return Turn(
         [Reply(text, (skip,))],
-        slots={AWAITING: None},
+        slots={AWAITING: None, URGENT: None},
         signals=Signals(handoff=HandoffRequest(topic, urgent)),
     )
 
@@ -239,7 +294,7 @@ def affirm(desk: Desk, ctx: TurnContext) -> Turn:
     if awaiting == "forget":
         tr = desk.tr(ctx.language)
         done = tr._("Done: we deleted your messages and your requests.")
-        slots = {AWAITING: None, LAST_TOPIC: None, PENDING: None}
+        slots = {AWAITING: None, LAST_TOPIC: None, PENDING: None, URGENT: None}
         return Turn([Reply(done)], slots=slots, signals=Signals(forget=True))
     return menu(desk, ctx)
 

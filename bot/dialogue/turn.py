@@ -20,6 +20,12 @@ class TurnContext:
     entities: dict[str, str] = field(default_factory=dict)
     slots: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def urgency(self) -> str | None:
+        """The kind of danger the urgency check found in this message (eviction, emergency_shelter,
+        emergency_health, danger), or None."""
+        return self.entities.get("urgency") or None
+
 
 @dataclass
 class Turn:

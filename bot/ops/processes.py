@@ -7,6 +7,7 @@ Rasa and the action server listen on 127.0.0.1 only.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -92,6 +93,9 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
 
 def services(settings: Settings, model: Path, extra_env: dict[str, str] | None = None) -> list[Service]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # Rasa's HTTP API answers only with this token: the gateway reads a ticket's few words through it
+    if not settings.rasa_token:
+        settings = settings.model_copy(update={"rasa_token": secrets.token_urlsafe(24)})
     shared_env = {
         **settings.as_environment(secrets=False),
         **(extra_env or {}),
@@ -117,6 +121,9 @@ def services(settings: Settings, model: Path, extra_env: dict[str, str] | None =
             "credentials.yml",
             "--interface",
             "127.0.0.1",
+            "--enable-api",
+            "--auth-token",
+            settings.rasa_token,
             "--port",
             str(settings.rasa_port),
         ],

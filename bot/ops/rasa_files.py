@@ -27,6 +27,7 @@ CONVERSATION = {
     "out_of_scope": "action_out_of_scope",
     "check_status": "action_check_status",
     "forget_me": "action_forget_me",
+    "danger": "action_danger",  # threats or violence: 112 first, then a person
 }
 FALLBACK_ACTION = "action_not_understood"
 TOPIC_ACTION = "action_answer_topic"
@@ -42,12 +43,14 @@ def render_domain(catalog: Catalog) -> str:
     domain = {
         "version": "3.1",
         "intents": intent_names(catalog),
-        "entities": ["city", "language", "category"],
+        # urgency: set by rasa_components/urgency.py, read by the actions; it does not pick the action
+        "entities": ["city", "language", "category", {"urgency": {"influence_conversation": False}}],
         "slots": {
             "pending": {"type": "any", "influence_conversation": False, "mappings": custom},
             "awaiting": {"type": "any", "influence_conversation": False, "mappings": custom},
             "not_understood_count": {"type": "any", "influence_conversation": False, "mappings": custom},
             "last_topic": {"type": "any", "influence_conversation": False, "mappings": custom},
+            "urgent": {"type": "any", "influence_conversation": False, "mappings": custom},
         },
         "actions": sorted({*CONVERSATION.values(), FALLBACK_ACTION, TOPIC_ACTION}),
         "session_config": {"session_expiration_time": 0, "carry_over_slots_to_new_session": True},

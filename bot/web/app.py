@@ -152,7 +152,7 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         tickets, transcript, inbox, outbox, profiles, translations, partial(flush_erased, database)
     )
     app[PRIVACY] = privacy
-    engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout)
+    engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout, settings.rasa_token)
     policy = make_policy(app[LANGUAGE_NAMES].italian_terms, settings.default_language)
     app[CONVERSATION] = conversation = ConversationService(
         engine, profiles, policy, catalog, translations, handoff, privacy
@@ -165,6 +165,8 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         translations=translations,
         wake_sender=sender.wake.set,
         max_text_chars=settings.max_text_chars,
+        topics=tuple(catalog.topics),
+        working_days=handoff.working_days,
     )
     app[INBOX_WORKER] = InboxWorker(inbox, outbox, conversation, sender.wake)
     yield

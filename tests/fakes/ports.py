@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.adapters.sending import SendsParts
 from bot.core.errors import DeliveryError, EngineUnavailable
-from bot.core.messages import Reply
+from bot.core.messages import Reply, Understanding
 
 
 @dataclass
@@ -16,12 +16,18 @@ class FakeEngine:
 
     down: bool = False
     seen: list[str] = field(default_factory=list)
+    readings: dict[str, Understanding] = field(default_factory=dict)  # text -> what understand() says
 
     async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         if self.down:
             raise EngineUnavailable("fake engine is down")
         self.seen.append(text)
         return [{"recipient_id": user_key, "text": f"re:{text}"}]
+
+    async def understand(self, text: str) -> Understanding:
+        if self.down:
+            raise EngineUnavailable("fake engine is down")
+        return self.readings.get(text, Understanding())
 
 
 @dataclass
@@ -54,10 +60,16 @@ class ScriptedEngine:
 
     script: list[list[dict[str, Any]]] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
+    readings: dict[str, Understanding] = field(default_factory=dict)  # text -> what understand() says
+    understood: list[str] = field(default_factory=list)
 
     async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         self.seen.append(text)
         return self.script.pop(0) if self.script else [{"recipient_id": user_key, "text": f"re:{text}"}]
+
+    async def understand(self, text: str) -> Understanding:
+        self.understood.append(text)
+        return self.readings.get(text, Understanding())
 
 
 def control(**signals: Any) -> dict[str, Any]:

@@ -397,6 +397,15 @@ class MemoryTicketStore:
         await self._open_for(mediator, ticket_id)
         return self._change(ticket_id, status=Status.CLOSED, outcome=outcome, closed_at=utcnow())
 
+    async def classify(
+        self, mediator: Mediator, ticket_id: str, topic: str | None, urgent: bool, due_at: datetime
+    ) -> Ticket:
+        before = await self._open_for(mediator, ticket_id)
+        changed = self._change(ticket_id, topic=topic, urgent=urgent, due_at=due_at)
+        detail = f"topic {before.topic or '-'} -> {topic or '-'}, urgent {before.urgent} -> {urgent}"
+        await self.audit(mediator, "classify", ticket_id, detail)
+        return changed
+
     async def audit(
         self, mediator: Mediator | None, action: str, ticket_id: str | None, detail: str = ""
     ) -> None:

@@ -6,6 +6,7 @@ Every query that a dashboard route makes takes the mediator and checks their cit
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -221,6 +222,17 @@ class SqlTicketStore(TicketErasure):
             raise NotAllowed("the ticket is closed already")
         await self._set(ticket_id, status=Status.CLOSED.value, outcome=outcome.value, closed_at=utcnow())
         await self.audit(mediator, "close", ticket_id, outcome.value)
+        return await self.get(ticket_id)
+
+    async def classify(
+        self, mediator: Mediator, ticket_id: str, topic: str | None, urgent: bool, due_at: datetime
+    ) -> Ticket:
+        before = await self.get_for(mediator, ticket_id)
+        if before.status is Status.CLOSED:
+            raise NotAllowed("the ticket is closed")
+        await self._set(ticket_id, topic=topic, urgent=urgent, due_at=due_at)
+        detail = f"topic {before.topic or '-'} -> {topic or '-'}, urgent {before.urgent} -> {urgent}"
+        await self.audit(mediator, "classify", ticket_id, detail)
         return await self.get(ticket_id)
 
     async def _set(self, ticket_id: str, **values: object) -> None:

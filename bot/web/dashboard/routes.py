@@ -40,6 +40,7 @@ DONE = {
     "note": "Note saved.",
     "close": "Ticket closed: the user is talking with the assistant again.",
     "reassign": "Ticket reassigned.",
+    "classify": "Topic and urgency saved.",
 }
 FORBIDDEN_TICKET = "No such ticket, or not a ticket of your cities."
 
@@ -141,6 +142,8 @@ async def ticket_page(request: web.Request) -> web.Response:
             "can_reply": is_open,
             "can_close": is_open,
             "can_reassign": is_open and mediator.role is Role.COORDINATOR,
+            "can_classify": is_open,
+            "topics": [(t, topic_label(t)) for t in shown.catalog.topics],
             "colleagues": colleagues,
             "outcomes": [(o.value, label) for o, label in OUTCOME_LABELS.items()],
             "max_text": request.config_dict[SETTINGS].max_text_chars,
@@ -162,6 +165,9 @@ ACTIONS: dict[str, Action] = {
     "note": lambda use, who, ticket, data: use.note(who, ticket, data.get("text", "")),
     "close": lambda use, who, ticket, data: use.close(who, ticket, data.get("outcome", "")),
     "reassign": lambda use, who, ticket, data: use.reassign(who, ticket, data.get("mediator_id", "")),
+    "classify": lambda use, who, ticket, data: use.classify(
+        who, ticket, data.get("topic", ""), data.get("urgent", "no")
+    ),
 }
 
 
