@@ -27,6 +27,8 @@ async def main(model: str, test_path: str, out_path: str) -> None:
                 confidence=parsed["intent"].get("confidence"),
                 best_intent=raw["name"],
                 best_confidence=raw.get("confidence"),
+                entities=parsed.get("entities") or [],
+                urgency=parsed.get("urgency"),
                 ms=(time.perf_counter() - started) * 1000,
             )
             out.write(json.dumps(row, ensure_ascii=False) + "\n")

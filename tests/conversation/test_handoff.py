@@ -21,14 +21,15 @@ from bot.adapters.sql.database import create_engine, migrate
 from bot.adapters.sql.mediators import SqlMediatorStore
 from bot.adapters.sql.profiles import SqlProfileStore
 from bot.adapters.sql.tickets import SqlTicketStore
-from bot.conversation.handoff import Handoff
+from bot.conversation.handoff import Handoff, read_words
 from bot.conversation.language import LanguagePolicy
 from bot.conversation.privacy import Privacy
 from bot.conversation.service import ConversationService
 from bot.core.catalog import Catalog
 from bot.core.clock import utcnow
+from bot.core.errors import EngineUnavailable
 from bot.core.i18n import Translations
-from bot.core.messages import InboundMessage, Reply
+from bot.core.messages import HandoffRequest, InboundMessage, Reply, Understanding
 from bot.core.settings import PROJECT_DIR
 from bot.core.tickets import QueueFilter, Role, Status
 from bot.knowledge import KnowledgeStore
@@ -182,3 +183,77 @@ async def test_staff_group_is_told_of_a_new_ticket_without_personal_data(world: 
     ticket_id = f"CE-{utcnow().year}-0001"
     assert f"https://sportello.example/dashboard/tickets/{ticket_id}" in row.text
     assert WORDS not in row.text and "777" not in row.text
+
+
+async def ask_for_a_person_without_topic(world: World) -> None:
+    """Consent given straight from the menu: the conversation knows no topic and no danger."""
+    world.script.script = [
+        [control(city="caserta")],
+        [
+            {"recipient_id": USER, "text": "Write a few words"},
+            control(handoff={"topic": None, "urgent": False}),
+        ],
+    ]
+    await world.conversation.handle(said('/choose_city{"city":"caserta"}'))
+    await world.conversation.handle(said("/affirm"))
+
+
+async def test_few_words_describing_danger_make_the_ticket_urgent_with_its_topic(world: World) -> None:
+    world.handoff.staff_chat = "telegram:-100200300"
+    await ask_for_a_person_without_topic(world)
+    world.script.readings[WORDS] = Understanding("rental_contract", 0.55, urgency="eviction")
+    result = await world.conversation.handle(said(WORDS))
+    assert world.script.understood == [WORDS] and WORDS not in world.script.seen  # parsed, not answered
+    full = await world.tickets.get(f"CE-{utcnow().year}-0001")
+    assert full.urgent and full.topic == "eviction"
+    assert full.due_at - full.created_at <= timedelta(hours=4)
+    urgent = result.replies[1].text
+    assert "4" in urgent and "112" in urgent  # what urgent means, and 112 now
+    [row] = await world.mailbox.outbox_rows("telegram:-100200300")
+    assert "URGENTE" in row.text  # the staff line is in Italian
+
+
+async def test_few_words_name_the_topic_of_an_ordinary_ticket(world: World) -> None:
+    await ask_for_a_person_without_topic(world)
+    world.script.readings[WORDS] = Understanding("rental_contract", 0.8)
+    result = await world.conversation.handle(said(WORDS))
+    full = await world.tickets.get(f"CE-{utcnow().year}-0001")
+    assert (full.topic, full.urgent) == ("rental_contract", False) and len(result.replies) == 1
+
+
+async def test_few_words_unread_when_the_engine_is_down_still_open_the_ticket(world: World) -> None:
+    await ask_for_a_person_without_topic(world)
+
+    async def down(text: str) -> Understanding:
+        raise EngineUnavailable("Rasa unreachable: ClientConnectorError")
+
+    world.script.understand = down  # type: ignore[method-assign]
+    await world.conversation.handle(said(WORDS))
+    full = await world.tickets.get(f"CE-{utcnow().year}-0001")
+    assert (full.topic, full.urgent, full.details) == (None, False, WORDS)
+
+
+@pytest.mark.parametrize(
+    ("before", "words", "after"),
+    [
+        (HandoffRequest(None, False), Understanding("eviction", 0.9), HandoffRequest("eviction", True)),
+        (HandoffRequest(None, False), Understanding("eviction", 0.2), HandoffRequest(None, False)),
+        (HandoffRequest(None, False), Understanding(None, 0.0, "danger"), HandoffRequest(None, True)),
+        (
+            HandoffRequest("rental_contract", False),
+            Understanding("tax_code", 0.9),
+            HandoffRequest("rental_contract", False),
+        ),
+        (
+            HandoffRequest("rental_contract", False),
+            Understanding("rental_contract", 0.5, "eviction"),
+            HandoffRequest("eviction", True),
+        ),
+        (HandoffRequest("eviction", True), Understanding("tax_code", 0.9), HandoffRequest("eviction", True)),
+        (HandoffRequest(None, False), Understanding("greet", 0.99), HandoffRequest(None, False)),
+    ],
+)
+def test_read_words_keeps_the_conversation_and_adds_what_the_words_say(
+    catalog: Catalog, before: HandoffRequest, words: Understanding, after: HandoffRequest
+) -> None:
+    assert read_words(before, words, catalog) == after

@@ -13,7 +13,7 @@ from bot.core.messages import HandoffRequest, Reply, Signals
 from bot.core.settings import PROJECT_DIR
 from bot.dialogue import flows
 from bot.dialogue.desk import Desk
-from bot.dialogue.turn import TurnContext
+from bot.dialogue.turn import Turn, TurnContext
 from bot.knowledge.model import MAX_MESSAGE_CHARS, is_todo
 
 CATALOG = load_catalog(PROJECT_DIR)
@@ -178,3 +178,67 @@ def test_ask_human_without_city_asks_for_it(desk: Desk) -> None:
     turn = flows.ask_human(desk, TurnContext(language="ro"))
     assert turn.slots[flows.PENDING] == "ask_human"
     assert len(turn.replies[0].buttons) == 16
+
+
+# danger first ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("intent", ["greet", "rental_contract", "nlu_fallback", "out_of_scope", "menu"])
+def test_urgency_found_answers_urgent_first_whatever_the_intent(desk: Desk, intent: str) -> None:
+    ctx = TurnContext(language="ar", city="caserta", intent=intent, entities={"urgency": "eviction"})
+    flow = flows.greet if intent == "greet" else flows.answer_topic
+    turn = flows.respond(desk, ctx, flow)
+    assert turn.topic == "eviction" and turn.slots[flows.URGENT] == "eviction"
+    assert turn.replies[0].text.startswith(desk.kb().texts["ar"].topics["eviction"].now or "")
+    assert payloads(turn.replies[-1]) == ["/affirm", "/deny"], "ends with the offer of a person"
+
+
+def test_without_urgency_the_intent_decides(desk: Desk) -> None:
+    ctx = TurnContext(language="en", city="caserta", intent="greet")
+    assert flows.respond(desk, ctx, flows.greet).topic is None
+    assert flows.URGENT not in flows.respond(desk, ctx, flows.greet).slots
+
+
+@pytest.mark.parametrize("intent", sorted(flows.FOLLOW_UPS))
+def test_answers_to_the_bots_own_questions_are_never_overridden(desk: Desk, intent: str) -> None:
+    slots = {flows.AWAITING: "handoff_consent", flows.LAST_TOPIC: None}
+    ctx = TurnContext(
+        language="en", city="caserta", intent=intent, entities={"urgency": "danger"}, slots=slots
+    )
+    sentinel = Turn(topic="sentinel")
+    assert flows.respond(desk, ctx, lambda d, c: sentinel) is sentinel
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_danger_says_112_first_then_offers_a_person(desk: Desk, language: str) -> None:
+    ctx = TurnContext(language=language, city="caserta", intent="greet", entities={"urgency": "danger"})
+    turn = flows.respond(desk, ctx, flows.greet)
+    assert "112" in turn.replies[0].text and "/ask_human" in payloads(turn.replies[0])
+    assert payloads(turn.replies[-1]) == ["/affirm", "/deny"]
+    assert turn.slots[flows.URGENT] == "danger" and turn.topic is None
+    consent = flows.affirm(desk, TurnContext(language=language, city="caserta", slots=turn.slots))
+    assert consent.signals.handoff == HandoffRequest(None, urgent=True), "the ticket will be urgent"
+    assert consent.slots[flows.URGENT] is None
+
+
+def test_danger_without_a_city_still_says_112_and_asks_the_city(desk: Desk) -> None:
+    turn = flows.danger(desk, TurnContext(language="en", intent="danger"))
+    assert "112" in turn.replies[0].text
+    assert turn.slots[flows.PENDING] == "ask_human"
+
+
+def test_urgent_description_naming_a_city_answers_with_its_offices(desk: Desk) -> None:
+    ctx = TurnContext(
+        language="en",
+        intent="greet",
+        text="hi I sleep at the station in Caserta",
+        entities={"urgency": "emergency_shelter"},
+    )
+    turn = flows.respond(desk, ctx, flows.greet)
+    assert turn.city == "caserta" and turn.topic == "emergency_shelter"
+    assert payloads(turn.replies[-1]) == ["/affirm", "/deny"]
+
+
+def test_out_of_scope_says_so_lists_what_it_does_and_offers_a_person(desk: Desk) -> None:
+    turn = flows.out_of_scope(desk, TurnContext(language="bn"))
+    assert turn.topic is None and len(turn.replies) == 1
+    buttons = payloads(turn.replies[0])
+    assert "/ask_human" in buttons and sum(p.startswith("/menu") for p in buttons) == len(CATALOG.categories)

@@ -31,12 +31,30 @@ def echo_responder(body: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def fake_rasa_app(responder: Responder, received: list[dict[str, Any]]) -> web.Application:
+Parser = Callable[[str], dict[str, Any]]
+
+
+def no_parse(text: str) -> dict[str, Any]:
+    """Rasa's /model/parse answer for a text nothing was recognised in."""
+    return {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.3}, "entities": []}
+
+
+def fake_rasa_app(
+    responder: Responder, received: list[dict[str, Any]], parser: Parser = no_parse, token: str = ""
+) -> web.Application:
     async def webhook(request: web.Request) -> web.Response:
         body = await request.json()
         received.append(body)
         return web.json_response(responder(body))
 
+    async def parse(request: web.Request) -> web.Response:
+        """Rasa's HTTP API: 401 without the right ``?token=`` (as ``rasa run --auth-token``)."""
+        if request.query.get("token") != token:
+            return web.json_response({"status": "failure", "reason": "NotAuthenticated"}, status=401)
+        body = await request.json()
+        return web.json_response(parser(str(body.get("text", ""))))
+
     app = web.Application()
     app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_post("/model/parse", parse)
     return app

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.sql.tables import AuditRow
+from bot.core.clock import utcnow
 from bot.core.tickets import Author, Entry, Outcome, Role, Status, TicketEvent
 from bot.web.dashboard.auth import safe_next
 from bot.web.dashboard.keys import DASHBOARD
@@ -621,3 +622,41 @@ async def test_failed_logins_and_refusals_are_in_the_audit_log(
     assert all("anna@caserta.example" not in (r.detail or "") for r in rows), "no e-mail typed at login"
     refused = [(r.action, r.ticket_id) for r in rows if r.action.startswith("refused")]
     assert refused == [("refused:ticket", caserta.id)]
+
+
+async def test_a_mediator_corrects_topic_and_urgency_and_it_is_audited(
+    app: web.Application, client: TestClient
+) -> None:
+    anna = await add_mediator(app, "anna@caserta.example")
+    ticket = await open_ticket(app, topic=None, urgent=False, due_in=timedelta(days=2))
+    token = await login(client, "anna@caserta.example")
+    page = await (await client.get(f"/dashboard/tickets/{ticket.id}")).text()
+    assert 'name="topic"' in page and '<option value="eviction">' in page
+    saved = await client.post(
+        f"/dashboard/tickets/{ticket.id}/classify",
+        data={"topic": "eviction", "urgent": "yes", "csrf_token": token},
+    )
+    assert saved.status == 200 and "Topic and urgency saved." in await saved.text()
+    after = await tickets_of(app).get(ticket.id)
+    assert (after.topic, after.urgent) == ("eviction", True)
+    assert after.due_at - utcnow() <= timedelta(hours=4), "urgent: due within 4 hours"
+    unchecked = await client.post(
+        f"/dashboard/tickets/{ticket.id}/classify", data={"topic": "eviction", "csrf_token": token}
+    )
+    assert unchecked.status == 200 and not (await tickets_of(app).get(ticket.id)).urgent
+    assert (await audit_actions(app, ticket.id)).count((anna.id, "classify")) == 2
+
+
+@pytest.mark.parametrize("fields", [{"topic": "not_a_topic"}, {"topic": "isee", "urgent": "maybe"}])
+async def test_a_wrong_topic_or_urgency_is_refused(
+    app: web.Application, client: TestClient, fields: dict[str, str]
+) -> None:
+    await add_mediator(app, "anna@caserta.example")
+    ticket = await open_ticket(app)
+    token = await login(client, "anna@caserta.example")
+    refused = await client.post(
+        f"/dashboard/tickets/{ticket.id}/classify", data={**fields, "csrf_token": token}
+    )
+    assert refused.status == 400
+    after = await tickets_of(app).get(ticket.id)
+    assert (after.topic, after.urgent) == (ticket.topic, ticket.urgent)
