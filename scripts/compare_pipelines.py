@@ -116,7 +116,13 @@ def evaluate(config: Path, train: Path, test: Path, workdir: Path) -> dict[str, 
             "correct": (len(answered) - wrong) / len(rows),
         }
     ms = sorted(r["ms"] for r in rows)
+    wrong = [
+        {k: r[k] for k in ("language", "intent", "best_intent", "best_confidence", "text")}
+        for r in rows
+        if r["best_intent"] != r["intent"]
+    ]
     return {
+        "wrong": wrong,
         "accuracy": sum(r["best_intent"] == r["intent"] for r in rows) / len(rows),
         "per_language": per_language,
         "training_seconds": training_seconds,
@@ -134,8 +140,10 @@ def main(configs: list[str]) -> int:
         print(f"{n_train} training examples, {n_test} held out", flush=True)
         for config in configs:
             print(f"training and testing {config} ...", flush=True)
-            results[config] = evaluate(PROJECT / config, train, test, workdir)
-            print(json.dumps(results[config], indent=1), flush=True)
+            evaluated = evaluate(PROJECT / config, train, test, workdir)
+            results[config] = evaluated
+            shown = {k: v for k, v in evaluated.items() if k != "wrong"}
+            print(json.dumps(shown, indent=1), flush=True)
     print("\naccuracy per language (held-out split)")
     print("pipeline".ljust(30) + "".join(f"{code:>6}" for code in LANGUAGES) + "   all  train s")
     for config, result in results.items():
