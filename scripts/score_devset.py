@@ -50,7 +50,11 @@ CITY = "bologna"  # every message is scored as from one city, so topic answers e
 def read_devset(folder: Path = DEVSET) -> list[dict[str, Any]]:
     rows = []
     for language in LANGUAGES:
-        data = yaml.safe_load((folder / f"{language}.yml").read_text("utf-8"))
+        path = folder / f"{language}.yml"
+        if not path.exists():
+            print(f"warning: no {path.relative_to(PROJECT)}: {language} is not scored", file=sys.stderr)
+            continue
+        data = yaml.safe_load(path.read_text("utf-8"))
         for message in data["messages"]:
             rows.append({**message, "language": language})
     return rows
@@ -75,7 +79,9 @@ def predict(model: Path, rows: list[dict[str, Any]], workdir: Path) -> list[dict
 
 def flow_for(intent: str, desk: Desk) -> flows.Flow:
     """The flow Rasa's rules would run for this intent (data/rules.yml, through the actions)."""
-    by_action = {cls.action_name: cls.flow for cls in (getattr(actions, n) for n in actions.__all__)}
+    by_action: dict[str, flows.Flow] = {
+        cls.action_name: cls.flow for cls in (getattr(actions, n) for n in actions.__all__)
+    }
     if intent in desk.catalog.topics:
         return by_action[TOPIC_ACTION]
     return by_action[CONVERSATION.get(intent, FALLBACK_ACTION)]
@@ -88,6 +94,7 @@ class Knobs:
     fallback: float | None = None
     classifier: float | None = None
     intent: float | None = None
+    both: bool = False  # the classifier and the intent model must agree (else either fires alone)
 
 
 def answer(desk: Desk, row: dict[str, Any], knobs: Knobs) -> dict[str, Any]:
@@ -98,9 +105,9 @@ def answer(desk: Desk, row: dict[str, Any], knobs: Knobs) -> dict[str, Any]:
     entities = {str(e["entity"]): str(e["value"]) for e in row["entities"] if e.get("entity")}
     scores = row.get("urgency") or {}
     if knobs.classifier is not None or knobs.intent is not None:
-        fired = scores.get("classifier", 0) >= (knobs.classifier or 2) or scores.get("intent", 0) >= (
-            knobs.intent or 2
-        )
+        by_classifier = scores.get("classifier", 0) >= (knobs.classifier or 2)
+        by_intent = scores.get("intent", 0) >= (knobs.intent or 2)
+        fired = (by_classifier and by_intent) if knobs.both else (by_classifier or by_intent)
         entities.pop("urgency", None)
         if fired:
             entities["urgency"] = scores["kind"]
@@ -146,6 +153,7 @@ def score(desk: Desk, rows: list[dict[str, Any]], knobs: Knobs) -> dict[str, Any
             lang: share(a["urgent"] for r, a in urgent if r["language"] == lang)[0] for lang in LANGUAGES
         },
         "urgent_missed": [r["language"] + ": " + r["text"] for r, a in urgent if not a["urgent"]],
+        "ordinary_urgent": [r["language"] + ": " + r["text"] for r, a in ordinary if a["urgent"]],
         "out_of_scope_as_topic": share(a["topic"] is not None or a["urgent"] for _, a in outside)[0],
         "out_of_scope_said": share(a["intent"] == "out_of_scope" for _, a in outside)[0],
         "ordinary_flagged_urgent": share(a["urgent"] for _, a in ordinary)[0],
@@ -188,7 +196,12 @@ def report(result: dict[str, Any]) -> None:
     )
     print("urgent recall " + "".join(f"{pct(result['urgent_recall_per_language'][c]):>6}" for c in LANGUAGES))
     print("\nper form: " + ", ".join(f"{f} {pct(v)}" for f, v in result["topic_accuracy_per_form"].items()))
-    for title, key in (("urgent missed", "urgent_missed"), ("out of scope answered", "out_of_scope_wrong")):
+    shown = (
+        ("urgent missed", "urgent_missed"),
+        ("ordinary flagged urgent", "ordinary_urgent"),
+        ("out of scope answered", "out_of_scope_wrong"),
+    )
+    for title, key in shown:
         if result[key]:
             print(f"\n{title}:")
             print("\n".join(f"  {line}" for line in result[key]))
@@ -206,11 +219,14 @@ def sweep(desk: Desk, rows: list[dict[str, Any]]) -> dict[str, Any]:
     combos: list[tuple[float | None, float | None]] = [(None, t) for t in (0.3, 0.4, 0.5)]
     combos += [(t, None) for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
     combos += [(c, i) for c in (0.5, 0.6, 0.7, 0.8) for i in (0.3, 0.4, 0.5)]
-    for classifier, intent in combos:
-        knobs = Knobs(classifier=classifier if classifier is not None else 2.0, intent=intent or 2.0)
+    agree = [(c, i, True) for c in (0.5, 0.7, 0.8, 0.9) for i in (0.1, 0.2, 0.3)]
+    for classifier, intent, both in [(c, i, False) for c, i in combos] + agree:
+        knobs = Knobs(
+            classifier=classifier if classifier is not None else 2.0, intent=intent or 2.0, both=both
+        )
         got = score(desk, rows, knobs)
         urgent_out = got["out_of_scope_as_topic"]
-        name = f"classifier {classifier or '-'} intent {intent or '-'}"
+        name = f"classifier {classifier or '-'} {'and' if both else 'or'} intent {intent or '-'}"
         table["urgency"][name] = got
         print(
             f"  {name:<30} {pct(got['urgent_recall'])} / {pct(got['ordinary_flagged_urgent'])}"
@@ -230,6 +246,9 @@ def main(argv: list[str]) -> int:
     print(f"scoring {len(rows)} messages with {model.name} ...", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         predicted = predict(model, rows, Path(tmp))
+    dump = PROJECT / "results" / "devset_predictions.jsonl"
+    dump.parent.mkdir(exist_ok=True)
+    dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in predicted), "utf-8")
     result = score(desk, predicted, Knobs())
     report(result)
     output: dict[str, Any] = {"model": model.name, "result": result}
