@@ -52,10 +52,10 @@ class UrgencyDetector(IntentClassifier, GraphComponent):
         return {
             "kinds": ["eviction", "emergency_shelter", "emergency_health", "danger"],
             "C": 4.0,
-            # fires when the dedicated classifier's urgent probability reaches classifier_threshold or
-            # the intent model's urgent intents together reach intent_threshold (1.01 = never)
-            "classifier_threshold": 0.5,
-            "intent_threshold": 0.5,
+            # fires when intent_weight * (the intent model's urgent intents together) + (1 - intent_weight)
+            # * (the dedicated classifier's urgent probability) reaches threshold
+            "intent_weight": 0.5,
+            "threshold": 0.55,
         }
 
     def __init__(
@@ -148,9 +148,9 @@ class UrgencyDetector(IntentClassifier, GraphComponent):
         intents = self._intent_scores(message)
         classifier = 1.0 - by_kind.get(NONE, 0.0)
         intent = sum(intents.values())
-        fired = classifier >= float(self.config["classifier_threshold"]) or intent >= float(
-            self.config["intent_threshold"]
-        )
+        weight = float(self.config["intent_weight"])
+        combined_score = weight * intent + (1 - weight) * classifier
+        fired = combined_score >= float(self.config["threshold"])
         combined = {k: by_kind.get(k, 0.0) + intents.get(k, 0.0) for k in self.kinds}
         kind = max(combined, key=lambda k: combined[k])
         scores = {
@@ -158,6 +158,7 @@ class UrgencyDetector(IntentClassifier, GraphComponent):
             "kind": kind,
             "classifier": round(classifier, 4),
             "intent": round(intent, 4),
+            "combined": round(combined_score, 4),
         }
         message.set(ENTITY, scores, add_to_output=True)
         if fired:
@@ -166,7 +167,7 @@ class UrgencyDetector(IntentClassifier, GraphComponent):
                 "value": kind,
                 "start": 0,
                 "end": len(message.get(TEXT)),
-                "confidence_entity": round(max(classifier, intent), 4),
+                "confidence_entity": round(combined_score, 4),
                 "extractor": type(self).__name__,
             }
             message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)

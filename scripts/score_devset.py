@@ -92,9 +92,8 @@ class Knobs:
     """The thresholds a sweep varies; None keeps what the model decided."""
 
     fallback: float | None = None
-    classifier: float | None = None
-    intent: float | None = None
-    both: bool = False  # the classifier and the intent model must agree (else either fires alone)
+    intent_weight: float | None = None  # urgency: weight of the intent model's urgent scores ...
+    threshold: float | None = None  # ... and the threshold of the weighted sum
 
 
 def answer(desk: Desk, row: dict[str, Any], knobs: Knobs) -> dict[str, Any]:
@@ -104,12 +103,11 @@ def answer(desk: Desk, row: dict[str, Any], knobs: Knobs) -> dict[str, Any]:
         intent = row["best_intent"] if row["best_confidence"] >= knobs.fallback else FALLBACK
     entities = {str(e["entity"]): str(e["value"]) for e in row["entities"] if e.get("entity")}
     scores = row.get("urgency") or {}
-    if knobs.classifier is not None or knobs.intent is not None:
-        by_classifier = scores.get("classifier", 0) >= (knobs.classifier or 2)
-        by_intent = scores.get("intent", 0) >= (knobs.intent or 2)
-        fired = (by_classifier and by_intent) if knobs.both else (by_classifier or by_intent)
+    if knobs.intent_weight is not None and knobs.threshold is not None:
+        weight = knobs.intent_weight
+        combined = weight * scores.get("intent", 0) + (1 - weight) * scores.get("classifier", 0)
         entities.pop("urgency", None)
-        if fired:
+        if combined >= knobs.threshold:
             entities["urgency"] = scores["kind"]
     ctx = TurnContext(language=row["language"], city=CITY, intent=intent, text=row["text"], entities=entities)
     turn = flows.respond(desk, ctx, flow_for(intent, desk))
@@ -215,23 +213,17 @@ def sweep(desk: Desk, rows: list[dict[str, Any]]) -> dict[str, Any]:
         got = score(desk, rows, Knobs(fallback=threshold))
         table["fallback"][threshold] = got
         print(f"  {threshold:.1f}: {pct(got['topic_accuracy'])} / {pct(got['out_of_scope_as_topic'])}")
-    print("\nurgency: recall / ordinary flagged urgent / out of scope flagged (classifier t, intent t)")
-    combos: list[tuple[float | None, float | None]] = [(None, t) for t in (0.3, 0.4, 0.5)]
-    combos += [(t, None) for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
-    combos += [(c, i) for c in (0.5, 0.6, 0.7, 0.8) for i in (0.3, 0.4, 0.5)]
-    agree = [(c, i, True) for c in (0.5, 0.7, 0.8, 0.9) for i in (0.1, 0.2, 0.3)]
-    for classifier, intent, both in [(c, i, False) for c, i in combos] + agree:
-        knobs = Knobs(
-            classifier=classifier if classifier is not None else 2.0, intent=intent or 2.0, both=both
-        )
-        got = score(desk, rows, knobs)
-        urgent_out = got["out_of_scope_as_topic"]
-        name = f"classifier {classifier or '-'} {'and' if both else 'or'} intent {intent or '-'}"
-        table["urgency"][name] = got
-        print(
-            f"  {name:<30} {pct(got['urgent_recall'])} / {pct(got['ordinary_flagged_urgent'])}"
-            f" / {pct(urgent_out)}"
-        )
+    print("\nurgency: recall / ordinary flagged urgent / out of scope answered as topic or urgent")
+    print("(score = w * intent model's urgent scores + (1 - w) * dedicated classifier)")
+    for weight in (0.0, 0.3, 0.5, 0.7, 1.0):
+        for threshold in (0.3, 0.4, 0.5, 0.55, 0.6, 0.7):
+            got = score(desk, rows, Knobs(intent_weight=weight, threshold=threshold))
+            name = f"w {weight:.1f} t {threshold:.2f}"
+            table["urgency"][name] = got
+            print(
+                f"  {name}: {pct(got['urgent_recall'])} / {pct(got['ordinary_flagged_urgent'])}"
+                f" / {pct(got['out_of_scope_as_topic'])}"
+            )
     return table
 
 
