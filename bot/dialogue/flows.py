@@ -58,6 +58,11 @@ def urgent_answer(desk: Desk, ctx: TurnContext, kind: str) -> Turn:
     is_topic = kind in desk.catalog.topics and desk.catalog.topic(kind).urgent
     turn = answer_topic(desk, urgent_ctx) if is_topic else danger(desk, urgent_ctx)
     turn.city = turn.city or (city if city != ctx.city else None)
+    if ctx.intent in desk.catalog.topics and turn.replies:  # in case the danger was not what they meant
+        titles = language_text(desk, ctx.language).topics
+        title = titles[ctx.intent].title if ctx.intent in titles else ctx.intent
+        first = turn.replies[0]
+        turn.replies[0] = Reply(first.text, (*first.buttons, Button(title, payload(ctx.intent))))
     return turn
 
 

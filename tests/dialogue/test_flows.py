@@ -242,3 +242,10 @@ def test_out_of_scope_says_so_lists_what_it_does_and_offers_a_person(desk: Desk)
     assert turn.topic is None and len(turn.replies) == 1
     buttons = payloads(turn.replies[0])
     assert "/ask_human" in buttons and sum(p.startswith("/menu") for p in buttons) == len(CATALOG.categories)
+
+
+def test_urgent_answer_still_offers_the_topic_the_classifier_found(desk: Desk) -> None:
+    ctx = TurnContext(language="it", city="roma", intent="lost_documents", entities={"urgency": "eviction"})
+    turn = flows.respond(desk, ctx, flows.answer_topic)
+    assert turn.topic == "eviction"
+    assert payloads(turn.replies[0])[-1] == "/lost_documents", "one tap to the answer they may have meant"
