@@ -11,7 +11,7 @@ APP_PY := $(APP_VENV)/bin/python
 RASA := $(RASA_VENV)/bin/rasa
 PYTHON310 = $(shell scripts/find-python310)
 
-.PHONY: help run test lint model setup knowledge-check rasa-files compare-pipelines locales clean
+.PHONY: help run test lint model setup knowledge-check rasa-files compare-pipelines score-devset locales clean
 
 help:
 	@echo "make run    start Rasa, the action server and the gateway (http://127.0.0.1:8080/)"
@@ -67,6 +67,9 @@ locales: $(APP_VENV)/.installed
 
 compare-pipelines: setup
 	@$(APP_PY) scripts/compare_pipelines.py
+
+score-devset: model
+	@$(APP_PY) scripts/score_devset.py --sweep
 
 clean:
 	rm -rf models results var .pytest_cache
