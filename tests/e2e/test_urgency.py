@@ -44,6 +44,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     settings = settings_on_free_ports(
         data,
         TELEGRAM_BOT_TOKEN=telegram.token,
+        # a webhook, not long polling: a poll held open by the fake would outlive the gateway
+        TELEGRAM_WEBHOOK_URL="http://127.0.0.1:{port}/webhooks/telegram",
+        TELEGRAM_SECRET_TOKEN="urgency-secret-token",
         TELEGRAM_API_BASE_URL=f"{fake.url}/bot",
         STAFF_TELEGRAM_CHAT_ID=str(STAFF_CHAT),
     )
