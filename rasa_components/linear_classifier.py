@@ -9,67 +9,33 @@ Numbers: scripts/compare_pipelines.py, README "Choosing the NLU pipeline".
 
 from __future__ import annotations
 
-import logging
-import pickle
 from collections import Counter
 from typing import Any
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa_components.trained import PickledClassifier
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.svm import LinearSVC
 
-logger = logging.getLogger(__name__)
-FILE = "linear_intent_classifier.pkl"
-
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearIntentClassifier(IntentClassifier, GraphComponent):
-    @classmethod
-    def required_components(cls) -> list[type]:
-        return [Featurizer]
-
-    @staticmethod
-    def required_packages() -> list[str]:
-        return ["sklearn"]
+class LinearIntentClassifier(PickledClassifier):
+    FILE = "linear_intent_classifier.pkl"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {"C": 0.5, "dense_weight": 2.0, "calibration_folds": 3, "ranking_length": 10}
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        tfidf: TfidfTransformer | None = None,
-        classifier: CalibratedClassifierCV | None = None,
-    ) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.tfidf = tfidf
-        self.classifier = classifier
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LinearIntentClassifier:
-        return cls(config, model_storage, resource)
+    def restore(self, state: dict[str, Any]) -> None:
+        self.tfidf: TfidfTransformer | None = state.get("tfidf")
+        self.classifier: CalibratedClassifierCV | None = state.get("classifier")
 
     def _parts(self, messages: list[Message]) -> tuple[csr_matrix, np.ndarray]:
         sparse, dense = [], []
@@ -103,29 +69,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         svm = LinearSVC(C=float(self.config["C"]))
         self.classifier = CalibratedClassifierCV(svm, cv=int(self.config["calibration_folds"]))
         self.classifier.fit(self._matrix(examples), np.asarray(labels))
-        with (
-            self._model_storage.write_to(self._resource) as directory,
-            open(directory / FILE, "wb") as handle,
-        ):
-            pickle.dump({"tfidf": self.tfidf, "classifier": self.classifier}, handle)
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> LinearIntentClassifier:
-        try:
-            with model_storage.read_from(resource) as directory, open(directory / FILE, "rb") as handle:
-                saved = pickle.load(handle)  # our own model file, written by train()
-        except (ValueError, FileNotFoundError):
-            logger.warning("LinearIntentClassifier: no trained model found; it will predict nothing")
-            return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, saved["tfidf"], saved["classifier"])
+        return self.persist({"tfidf": self.tfidf, "classifier": self.classifier})
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.classifier is None or not messages:

@@ -13,39 +13,26 @@ server reads the entity; Rasa keeps entities in the tracker.
 
 from __future__ import annotations
 
-import logging
-import pickle
 from typing import Any
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa_components.trained import PickledClassifier
 from sklearn.linear_model import LogisticRegression
 
-logger = logging.getLogger(__name__)
-FILE = "urgency_detector.pkl"
 NONE = "none"
 ENTITY = "urgency"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class UrgencyDetector(IntentClassifier, GraphComponent):
+class UrgencyDetector(PickledClassifier):
     """Logistic regression on the e5 sentence embedding: ``none`` or one of the urgent kinds."""
 
-    @classmethod
-    def required_components(cls) -> list[type]:
-        return [Featurizer]
-
-    @staticmethod
-    def required_packages() -> list[str]:
-        return ["sklearn"]
+    FILE = "urgency_detector.pkl"
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -54,31 +41,12 @@ class UrgencyDetector(IntentClassifier, GraphComponent):
             "C": 4.0,
             # fires when intent_weight * (the intent model's urgent intents together) + (1 - intent_weight)
             # * (the dedicated classifier's urgent probability) reaches threshold
-            "intent_weight": 0.5,
-            "threshold": 0.55,
+            "intent_weight": 0.7,
+            "threshold": 0.5,
         }
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        classifier: LogisticRegression | None = None,
-    ) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.classifier = classifier
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> UrgencyDetector:
-        return cls(config, model_storage, resource)
+    def restore(self, state: dict[str, Any]) -> None:
+        self.classifier: LogisticRegression | None = state.get("classifier")
 
     @property
     def kinds(self) -> list[str]:
@@ -106,29 +74,7 @@ class UrgencyDetector(IntentClassifier, GraphComponent):
             C=float(self.config["C"]), class_weight="balanced", max_iter=2000
         )
         self.classifier.fit(self._dense(examples), np.asarray(labels))
-        with (
-            self._model_storage.write_to(self._resource) as directory,
-            open(directory / FILE, "wb") as handle,
-        ):
-            pickle.dump({"classifier": self.classifier}, handle)
-        return self._resource
-
-    @classmethod
-    def load(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> UrgencyDetector:
-        try:
-            with model_storage.read_from(resource) as directory, open(directory / FILE, "rb") as handle:
-                saved = pickle.load(handle)  # our own model file, written by train()
-        except (ValueError, FileNotFoundError):
-            logger.warning("UrgencyDetector: no trained model found; it will flag nothing")
-            return cls(config, model_storage, resource)
-        return cls(config, model_storage, resource, saved["classifier"])
+        return self.persist({"classifier": self.classifier})
 
     def _intent_scores(self, message: Message) -> dict[str, float]:
         ranking = message.get("intent_ranking") or []
