@@ -21,8 +21,9 @@ from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from rasa_components.trained import PickledClassifier
 from sklearn.linear_model import LogisticRegression
+
+from rasa_components.trained import PickledClassifier
 
 NONE = "none"
 ENTITY = "urgency"
