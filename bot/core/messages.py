@@ -156,11 +156,13 @@ class OutboundKind(str, Enum):
 
 @dataclass(frozen=True)
 class Inbound:
-    """An inbound message waiting in the inbox, with how often it was tried."""
+    """An inbound message waiting in the inbox: how often it was tried (``attempts``, engine outages
+    included) and how often it failed for a reason of its own (``failures``: the poison count)."""
 
     id: int
     message: InboundMessage
     attempts: int
+    failures: int = 0
 
 
 @dataclass(frozen=True)

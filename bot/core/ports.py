@@ -68,9 +68,25 @@ class Inbox(Protocol):
         """Store a message; False when it was stored already (a platform's retry)."""
         ...
 
-    async def pending_users(self) -> list[str]: ...
-    async def next_for(self, user_key: str) -> Inbound | None: ...
-    async def postpone(self, inbound_id: int) -> None: ...
+    async def pending_users(self) -> list[str]:
+        """Users with a message due (not waiting for a retry), the longest-waiting first."""
+        ...
+
+    async def next_for(self, user_key: str) -> Inbound | None:
+        """The user's oldest unanswered message if it is due; None while it waits for a retry."""
+        ...
+
+    async def postpone(self, inbound_id: int, seconds: float) -> None:
+        """The engine is down: try again in ``seconds`` (not a failure of the message)."""
+        ...
+
+    async def failed(self, inbound_id: int, seconds: float, reason: str) -> None:
+        """The message failed for a reason of its own: count it and try again in ``seconds``."""
+        ...
+
+    async def park(self, inbound: Inbound, reason: str, language: str, replies: list[Reply]) -> None:
+        """Give up on a message (its text erased, the reason kept) and queue the apology, in one go."""
+        ...
 
     async def finish(
         self, inbound: Inbound, language: str, replies: list[Reply], ephemeral: bool = False
@@ -128,6 +144,14 @@ class TicketStore(Protocol):
     async def get_for(self, mediator: Mediator, ticket_id: str) -> Ticket: ...
     async def queue(self, mediator: Mediator, wanted: QueueFilter) -> list[Ticket]: ...
     async def open_for_user(self, user_key: str) -> list[Ticket]: ...
+
+    async def opened_since(
+        self, since: datetime, user_key: str | None = None, city: str | None = None
+    ) -> int:
+        """How many tickets were opened since then, closed ones included, by one user or in one city
+        (the limits: tickets per user per day, a city's unusual burst)."""
+        ...
+
     async def held_for_user(self, user_key: str) -> Ticket | None: ...
     async def user_key_of(self, ticket: Ticket) -> str | None: ...
 
@@ -189,8 +213,9 @@ class TicketEvents(Protocol):
 
 
 class RateLimiter(Protocol):
-    """How often one key (a session, an address) may act."""
+    """How often one key (a session, an address, a user, a city) may act. Async: the bucket may live in
+    a store shared by several gateways (Redis)."""
 
-    def allow(self, key: str) -> float | None:
-        """None when allowed; otherwise the seconds to wait."""
+    async def allow(self, key: str) -> float | None:
+        """None when allowed (and counted); otherwise the seconds to wait."""
         ...

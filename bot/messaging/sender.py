@@ -13,6 +13,7 @@ from bot.core.clock import utcnow
 from bot.core.errors import DeliveryError, RetryLater, Undeliverable, WindowClosed
 from bot.core.messages import Outbound, OutboundKind
 from bot.core.ports import OutboundChannel, Outbox
+from bot.messaging.supervisor import Heartbeat
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -50,8 +51,10 @@ class OutboxSender:
         self._busy: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def run(self) -> None:
+    async def run(self, heartbeat: Heartbeat | None = None) -> None:
         while True:
+            if heartbeat is not None:
+                heartbeat.beat()
             for outbound in await self.outbox.due(utcnow()):
                 if outbound.user_key not in self._busy and outbound.channel in self.channels:
                     self._busy.add(outbound.user_key)

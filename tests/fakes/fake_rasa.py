@@ -54,7 +54,22 @@ def fake_rasa_app(
         body = await request.json()
         return web.json_response(parser(str(body.get("text", ""))))
 
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="Hello from Rasa: 3.6.21")  # what the real root answers
+
     app = web.Application()
+    app.router.add_get("/", hello)
     app.router.add_post("/webhooks/rest/webhook", webhook)
     app.router.add_post("/model/parse", parse)
+    return app
+
+
+def fake_action_server_app() -> web.Application:
+    """The action server's ``/health``, as rasa_sdk answers it: the gateway asks it when Rasa is silent."""
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/health", health)
     return app

@@ -17,10 +17,15 @@ class FakeEngine:
     down: bool = False
     seen: list[str] = field(default_factory=list)
     readings: dict[str, Understanding] = field(default_factory=dict)  # text -> what understand() says
+    broken: dict[str, int] = field(default_factory=dict)  # text -> how many more sends of it raise
+    down_for: set[str] = field(default_factory=set)  # user keys whose messages find the engine down
 
     async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        if self.down:
+        if self.down or user_key in self.down_for:
             raise EngineUnavailable("fake engine is down")
+        if self.broken.get(text, 0) > 0:
+            self.broken[text] -= 1
+            raise ValueError("a bug in answering this message")
         self.seen.append(text)
         return [{"recipient_id": user_key, "text": f"re:{text}"}]
 

@@ -13,7 +13,8 @@ from bot.conversation.language import LanguagePolicy
 from bot.conversation.service import ConversationService
 from bot.core.catalog import Catalog
 from bot.core.i18n import Translations
-from bot.core.messages import InboundMessage, Kind
+from bot.core.messages import Inbound, InboundMessage, Kind
+from bot.messaging import inbox_worker
 from bot.messaging.inbox_worker import InboxWorker
 from tests.fakes.ports import FakeEngine
 from tests.fakes.stores import MemoryInbox, MemoryOutbox, MemoryProfileStore
@@ -116,3 +117,97 @@ async def test_voice_note_gets_a_fixed_reply_without_rasa(build: Builder) -> Non
     assert "voice" in rows[0].text
     assert rows[0].buttons == [{"title": "Talk to a person", "payload": "/ask_human"}]
     assert engine.seen == []
+
+
+async def test_a_poison_message_is_parked_with_an_apology_and_the_next_one_goes_on(
+    build: Builder, translations: Translations, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox_worker, "FAILURE_RETRY_SECONDS", (0.05, 0.05))
+    engine = FakeEngine(broken={"the message that breaks": 100})
+    router, mailbox = build(engine)
+    await mailbox.inbox.receive(message("4", "the message that breaks", "p1"))
+    await mailbox.inbox.receive(message("4", "and a question after it", "p2"))
+
+    async def both_answered() -> bool:
+        return len(await texts_for(mailbox, "4")) == 2
+
+    await run_until(router, both_answered)
+    apology, answer = mailbox.outbox.rows("telegram:4")
+    tr = translations("en")
+    assert apology.text == tr._(
+        "Sorry, something went wrong and I could not answer your message. A person can help you."
+    )
+    assert apology.buttons == [{"title": "Talk to a person", "payload": "/ask_human"}]
+    assert answer.text == "re:and a question after it"
+    assert engine.broken["the message that breaks"] == 100 - inbox_worker.MAX_FAILURES  # three tries
+    assert [status for _, status in mailbox.inbox.rows] == ["parked", "done"]
+    assert mailbox.inbox.errors[1].startswith("ValueError at ports.py:")  # the type and line, no text
+
+
+async def test_a_message_that_fails_once_is_answered_on_its_retry(
+    build: Builder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbox_worker, "FAILURE_RETRY_SECONDS", (0.05, 0.05))
+    engine = FakeEngine(broken={"a hiccup": 1})
+    router, mailbox = build(engine)
+    await mailbox.inbox.receive(message("5", "a hiccup", "h1"))
+
+    async def answered() -> bool:
+        return bool(await texts_for(mailbox, "5"))
+
+    await run_until(router, answered)
+    assert await texts_for(mailbox, "5") == ["re:a hiccup"]
+
+
+async def test_one_users_outage_does_not_slow_another_user(build: Builder) -> None:
+    """The engine fails for user 6 only (a request that times out): user 7's message, stored without
+    waking the worker, is still picked up at the next look within a second or so, while user 6's
+    message backs off on its own (one user's failures used to stretch every user's wait to 10 s)."""
+    engine = FakeEngine(down_for={"telegram:6"})
+    router, mailbox = build(engine)
+    await mailbox.inbox.receive(message("6", "my request times out", "o1"))
+    task = asyncio.create_task(router.run())
+    try:
+        while mailbox.inbox.rows[0][0].attempts < 3:  # fails at 0, 1 and 3 s (backoff 1, 2, 5 s)
+            await asyncio.sleep(0.05)
+        await mailbox.inbox.receive(message("7", "a quick question", "o2"))
+        for _ in range(40):
+            if await texts_for(mailbox, "7"):
+                break
+            await asyncio.sleep(0.05)
+        assert await texts_for(mailbox, "7") == ["re:a quick question"]
+    finally:
+        task.cancel()
+        await router.stop()
+
+
+async def test_a_store_error_while_draining_is_retried_not_lost(build: Builder) -> None:
+    engine = FakeEngine()
+    router, mailbox = build(engine)
+    await mailbox.inbox.receive(message("8", "stored while the database hiccups", "d1"))
+    real_next_for = mailbox.inbox.next_for
+    failures = iter([True, True])
+
+    async def flaky_next_for(user_key: str) -> Inbound | None:
+        if next(failures, False):
+            raise ConnectionError("database unreachable")
+        return await real_next_for(user_key)
+
+    mailbox.inbox.next_for = flaky_next_for  # type: ignore[method-assign]
+
+    async def answered() -> bool:
+        return bool(await texts_for(mailbox, "8"))
+
+    await run_until(router, answered)
+    assert await texts_for(mailbox, "8") == ["re:stored while the database hiccups"]
+
+
+async def test_the_run_loop_raises_on_a_store_error_for_the_supervisor_to_restart(build: Builder) -> None:
+    router, mailbox = build(FakeEngine())
+
+    async def broken() -> list[str]:
+        raise ConnectionError("database unreachable")
+
+    mailbox.inbox.pending_users = broken  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await asyncio.wait_for(router.run(), 2)

@@ -14,7 +14,7 @@ from bot.core.i18n import Translations
 from bot.core.settings import PROJECT_DIR, load_settings
 from bot.web.app import create_app
 from bot.web.webchat import parse_chat_request, session_user
-from tests.fakes.fake_rasa import echo_responder, fake_rasa_app
+from tests.fakes.fake_rasa import echo_responder, fake_action_server_app, fake_rasa_app
 
 
 @pytest.fixture()
@@ -114,6 +114,23 @@ async def test_empty_answer_from_rasa_means_the_action_server_is_down(
     client = await aiohttp_client(gateway_app(tmp_path, str(server.make_url(""))))
     response = await client.post("/api/chat", json={"user": "u", "text": "hello there"})
     assert response.status == 503
+
+
+async def test_silence_from_rasa_with_the_action_server_up_is_an_answer_not_an_outage(
+    tmp_path: Path, aiohttp_server: Any, aiohttp_client: Any
+) -> None:
+    """``/restart`` typed in the web chat: Rasa restarts the conversation and says nothing."""
+    rasa = await aiohttp_server(fake_rasa_app(lambda body: [], []))
+    actions = await aiohttp_server(fake_action_server_app())
+    settings = load_settings(
+        SPORTELLO_RASA_URL=str(rasa.make_url("")),
+        SPORTELLO_ACTIONS_PORT=actions.port,
+        SPORTELLO_DATA_DIR=tmp_path,
+    )
+    client = await aiohttp_client(create_app(settings))
+    response = await client.post("/api/chat", json={"user": "u", "text": "/restart"})
+    assert response.status == 200
+    assert (await response.json())["replies"] == []
 
 
 async def test_chat_page_is_served_right_to_left_for_arabic(client: TestClient) -> None:

@@ -12,15 +12,22 @@ from bot.core.errors import EngineUnavailable
 from bot.core.messages import Understanding
 
 log = logging.getLogger(__name__)
+HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=2)
 
 
 class RasaEngine:
     """Sends one user message to Rasa and returns Rasa's messages (text, buttons, custom)."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, base_url: str, timeout: float, token: str = ""
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        timeout: float,
+        token: str = "",
+        actions_health_url: str = "",
     ) -> None:
         self._session = session
+        self._actions_health_url = actions_health_url
         self._url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
         self._parse_url = f"{base_url.rstrip('/')}/model/parse"
         self._token = token
@@ -35,10 +42,22 @@ class RasaEngine:
                 messages = await response.json()
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             raise EngineUnavailable(f"Rasa unreachable: {type(exc).__name__}") from exc
-        if not isinstance(messages, list) or not messages:
-            # Every action of ours says something: silence means the action server failed.
-            raise EngineUnavailable("Rasa returned no messages (action server down?)")
+        if not isinstance(messages, list):
+            raise EngineUnavailable("Rasa answered something that is not a list of messages")
+        if not messages and not await self._actions_up():
+            # Rasa says nothing when a custom action could not run: that is an outage. Silence with the
+            # action server up is an answer (``/restart`` from a web-chat user), not an outage.
+            raise EngineUnavailable("Rasa returned no messages and the action server does not answer")
         return messages
+
+    async def _actions_up(self) -> bool:
+        if not self._actions_health_url:
+            return False
+        try:
+            async with self._session.get(self._actions_health_url, timeout=HEALTH_TIMEOUT) as response:
+                return response.status == 200
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            return False
 
     async def understand(self, text: str) -> Understanding:
         """Rasa's /model/parse (the HTTP API, token-protected): no tracker is read or written."""

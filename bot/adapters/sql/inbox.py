@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -17,6 +17,10 @@ from bot.adapters.sql.outbox import outbox_row
 from bot.adapters.sql.tables import InboxRow, OutboxRow
 from bot.core.clock import as_utc, utcnow
 from bot.core.messages import Inbound, InboundMessage, Kind, OutboundKind, Reply, split_user_key
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    return or_(InboxRow.next_attempt_at.is_(None), InboxRow.next_attempt_at <= now)
 
 
 class SqlInbox:
@@ -51,10 +55,10 @@ class SqlInbox:
         return True
 
     async def pending_users(self) -> list[str]:
-        """Users with unprocessed messages, the longest-waiting first."""
+        """Users with a message due, the longest-waiting first."""
         query = (
             select(InboxRow.user_key, func.min(InboxRow.id))
-            .where(InboxRow.status == "pending")
+            .where(InboxRow.status == "pending", due(utcnow()))
             .group_by(InboxRow.user_key)
             .order_by(func.min(InboxRow.id))
         )
@@ -62,6 +66,7 @@ class SqlInbox:
             return [user for user, _ in (await session.execute(query)).all()]
 
     async def next_for(self, user_key: str) -> Inbound | None:
+        """The user's oldest pending message, if due: a later one never overtakes it."""
         query = (
             select(InboxRow)
             .where(InboxRow.user_key == user_key, InboxRow.status == "pending")
@@ -70,7 +75,7 @@ class SqlInbox:
         )
         async with self._sessions() as session:
             row = (await session.execute(query)).scalar_one_or_none()
-        if row is None:
+        if row is None or (row.next_attempt_at is not None and as_utc(row.next_attempt_at) > utcnow()):
             return None
         channel, user = split_user_key(row.user_key)
         message = InboundMessage(
@@ -82,13 +87,41 @@ class SqlInbox:
             language_hint=row.language_hint,
             received_at=as_utc(row.received_at),
         )
-        return Inbound(row.id, message, row.attempts)
+        return Inbound(row.id, message, row.attempts, row.failures)
 
-    async def postpone(self, inbound_id: int) -> None:
+    async def postpone(self, inbound_id: int, seconds: float) -> None:
+        await self._again(inbound_id, seconds)
+
+    async def failed(self, inbound_id: int, seconds: float, reason: str) -> None:
+        await self._again(inbound_id, seconds, failures=InboxRow.failures + 1, error=reason)
+
+    async def _again(self, inbound_id: int, seconds: float, **values: object) -> None:
+        later = utcnow() + timedelta(seconds=seconds)
         async with self._sessions.begin() as session:
             await session.execute(
-                update(InboxRow).where(InboxRow.id == inbound_id).values(attempts=InboxRow.attempts + 1)
+                update(InboxRow)
+                .where(InboxRow.id == inbound_id)
+                .values(attempts=InboxRow.attempts + 1, next_attempt_at=later, **values)
             )
+
+    async def park(self, inbound: Inbound, reason: str, language: str, replies: list[Reply]) -> None:
+        now = utcnow()
+        message = inbound.message
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(InboxRow)
+                .where(InboxRow.id == inbound.id)
+                .values(
+                    status="parked",
+                    processed_at=now,
+                    text="",
+                    error=reason,
+                    failures=InboxRow.failures + 1,
+                    attempts=InboxRow.attempts + 1,
+                )
+            )
+            for reply in replies:
+                session.add(outbox_row(message.channel, message.user_key, language, reply, now))
 
     async def finish(
         self, inbound: Inbound, language: str, replies: list[Reply], ephemeral: bool = False
@@ -126,5 +159,6 @@ class SqlInbox:
         the row still says who wrote when)."""
         limit = utcnow() - older_than
         async with self._sessions.begin() as session:
-            query = delete(InboxRow).where(InboxRow.status == "done", InboxRow.received_at < limit)
+            answered = InboxRow.status.in_(("done", "parked"))
+            query = delete(InboxRow).where(answered, InboxRow.received_at < limit)
             return deleted(await session.execute(query))

@@ -49,8 +49,11 @@ class InboxRow(Base):
     text: Mapped[str] = mapped_column(Text, default="")  # emptied once processed (privacy)
     language_hint: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending|done|parked
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # failures of its own (not engine outages)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: due now
+    error: Mapped[str | None] = mapped_column(Text)  # why it was parked (an error type, never text)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -135,10 +136,14 @@ class TelegramChannel(SendsParts):
         except TelegramError as exc:
             log.info("callback query not answered: %s", exc)
 
-    async def poll(self, deliver: Any) -> None:
-        """Long polling for a laptop with no public address: ``deliver(update_json)`` for each update."""
+    async def poll(self, deliver: Any, on_round: Callable[[], None] | None = None) -> None:
+        """Long polling for a laptop with no public address: ``deliver(update_json)`` for each update,
+        ``on_round()`` after each poll (a heartbeat). An update that cannot be stored ends the polling
+        (the supervisor restarts it): Telegram sends again whatever was not confirmed."""
         offset = 0
         while True:
+            if on_round is not None:
+                on_round()
             try:
                 updates = await self.bot.get_updates(
                     offset=offset, timeout=25, allowed_updates=ALLOWED_UPDATES

@@ -130,14 +130,42 @@ async def test_next_for_gives_back_the_message_as_received(mailbox: Mailbox) -> 
     assert inbound.message == sent
 
 
-async def test_postpone_counts_attempts(mailbox: Mailbox) -> None:
+async def test_postpone_counts_attempts_and_holds_the_message_until_due(mailbox: Mailbox) -> None:
     await mailbox.inbox.receive(telegram("1"))
     inbound = await mailbox.inbox.next_for(OLEG)
     assert inbound is not None
-    await mailbox.inbox.postpone(inbound.id)
-    await mailbox.inbox.postpone(inbound.id)
+    await mailbox.inbox.postpone(inbound.id, 0)
+    await mailbox.inbox.postpone(inbound.id, 0)
     again = await mailbox.inbox.next_for(OLEG)
-    assert again is not None and again.id == inbound.id and again.attempts == 2
+    assert again is not None and again.id == inbound.id and again.attempts == 2 and again.failures == 0
+    await mailbox.inbox.postpone(inbound.id, 60)
+    assert await mailbox.inbox.next_for(OLEG) is None  # waiting for its retry
+    assert await mailbox.inbox.pending_users() == []
+
+
+async def test_a_later_message_never_overtakes_one_waiting_for_its_retry(mailbox: Mailbox) -> None:
+    await mailbox.inbox.receive(telegram("1"))
+    first = await mailbox.inbox.next_for(OLEG)
+    assert first is not None
+    await mailbox.inbox.failed(first.id, 60, "ValueError at flows.py:12")
+    await mailbox.inbox.receive(telegram("2"))
+    assert await mailbox.inbox.pending_users() == [OLEG]  # the new message is due ...
+    assert await mailbox.inbox.next_for(OLEG) is None  # ... but waits behind the first
+
+
+async def test_park_keeps_the_reason_not_the_text_and_queues_the_apology(
+    mailbox: Mailbox, engine: AsyncEngine
+) -> None:
+    await mailbox.inbox.receive(telegram("1"))
+    inbound = await mailbox.inbox.next_for(OLEG)
+    assert inbound is not None
+    await mailbox.inbox.failed(inbound.id, 0, "ValueError at flows.py:12")
+    apology = Reply("Scusa, qualcosa è andato storto.")
+    await mailbox.inbox.park(inbound, "ValueError at flows.py:12", "it", [apology])
+    (row,) = await inbox_rows(engine)
+    assert (row.status, row.text, row.error, row.failures) == ("parked", "", "ValueError at flows.py:12", 2)
+    assert [r.text for r in await mailbox.outbox_rows(OLEG)] == [apology.text]
+    assert await mailbox.inbox.next_for(OLEG) is None
 
 
 async def test_finish_marks_done_forgets_the_text_and_queues_the_replies(

@@ -1,0 +1,29 @@
+"""Inbox retries of their own: a failure count, when the message is due again, why it was parked.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("inbox") as batch:
+        batch.add_column(sa.Column("failures", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("error", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("inbox") as batch:
+        batch.drop_column("error")
+        batch.drop_column("next_attempt_at")
+        batch.drop_column("failures")
