@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,11 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     secrets: bool = False  # whether the process may see the tokens and the database address
     process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+
+    def exited(self) -> int | None:
+        """The exit code if the process has ended, else None."""
+        return None if self.process is None else self.process.poll()
 
     def environment(self) -> dict[str, str]:
         """The process's environment: ours plus its own, without the secrets it does not need."""
@@ -51,6 +56,7 @@ class Service:
         return {**inherited, **self.env}
 
     def start(self, log: IO[bytes] | None) -> None:
+        self.started_at = time.monotonic()
         self.process = subprocess.Popen(
             self.command,
             cwd=PROJECT_DIR,
@@ -228,14 +234,68 @@ def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str
     return stack
 
 
+RESTART_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
+STEADY_SECONDS = 60.0  # a process that ran this long before it died starts its backoff from the start
+
+
+@dataclass
+class Restarts:
+    """``make run``'s watch: a process that died is started again after a backoff, and the log says so.
+
+    The others keep running meanwhile: the gateway stores what arrives while Rasa restarts, and answers
+    it when Rasa is back."""
+
+    services: list[Service]
+    log: IO[bytes] | None = None
+    say: Callable[[str], None] = field(default=lambda line: print(line, file=sys.stderr, flush=True))
+    clock: Callable[[], float] = time.monotonic
+    backoff: tuple[float, ...] = RESTART_BACKOFF_SECONDS
+    failures: dict[str, int] = field(default_factory=dict)
+    due: dict[str, float] = field(default_factory=dict)  # service name -> when to start it again
+    pids_file: Path | None = None
+
+    def tick(self) -> None:
+        for service in self.services:
+            code = service.exited()
+            if code is None:
+                continue
+            if service.name not in self.due:
+                self._schedule(service, code)
+            elif self.clock() >= self.due[service.name]:
+                del self.due[service.name]
+                self.say(f"sportello: restarting {service.name}")
+                service.start(self.log)
+                service.started_at = self.clock()
+                self.write_pids()
+
+    def _schedule(self, service: Service, code: int) -> None:
+        steady = self.clock() - service.started_at >= STEADY_SECONDS
+        failures = 1 if steady else self.failures.get(service.name, 0) + 1
+        self.failures[service.name] = failures
+        delay = self.backoff[min(failures - 1, len(self.backoff) - 1)]
+        self.due[service.name] = self.clock() + delay
+        self.say(
+            f"sportello: {service.name} stopped unexpectedly (exit code {code}); restarting in {delay:g} s"
+        )
+
+    def write_pids(self) -> None:
+        """Which process is which, for an operator (and the fault benchmark): ``run.pids`` in the data
+        folder, one ``name pid`` per line."""
+        if self.pids_file is None:
+            return
+        lines = [f"{s.name.replace(' ', '_')} {s.process.pid}" for s in self.services if s.process]
+        self.pids_file.write_text("\n".join(lines) + "\n")
+
+
 def run_all(settings: Settings) -> int:
-    """``make run``: start everything, print where to chat, stop everything on Ctrl-C."""
+    """``make run``: start everything, print where to chat, restart what crashes, stop all on Ctrl-C."""
     try:
         model = settings.model_path or newest_model(PROJECT_DIR / "models")
     except ConfigurationError as exc:
         print(f"sportello: {exc}", file=sys.stderr)
         return 2
     stack = Stack(settings, model)
+    restarts = Restarts(stack.services, pids_file=settings.data_dir / "run.pids")
     stopping = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -246,13 +306,11 @@ def run_all(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         stack.start()
+        restarts.write_pids()
         print(f"\nSportello is running. Open http://127.0.0.1:{settings.port}/ to chat.")
         print("Press Ctrl-C to stop.\n", flush=True)
         while not stopping:
-            for service in stack.services:
-                if service.process and service.process.poll() is not None:
-                    print(f"{service.name} stopped unexpectedly; shutting down", file=sys.stderr)
-                    return 1
+            restarts.tick()
             time.sleep(0.5)
         return 0
     except RuntimeError as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot.core.settings import gateway_only, load_settings
-from bot.ops.processes import services
+from bot.ops.processes import Restarts, Service, services
 
 SECRETS = {
     "TELEGRAM_BOT_TOKEN": "123456:secret-bot-token",
@@ -40,3 +41,52 @@ def test_rasa_and_the_action_server_get_no_token_and_no_database_address(
     # the action server reads the same settings at start-up: without the channels they still load
     actions_settings = {k: v for k, v in by_name["action server"].items() if k.startswith("SPORTELLO_")}
     assert load_settings(**actions_settings).knowledge_dir == settings.knowledge_dir
+
+
+def sleeper(name: str, seconds: float) -> Service:
+    """A stand-in process: Python sleeping, then exiting with code 3."""
+    code = f"import time, sys; time.sleep({seconds}); sys.exit(3)"
+    return Service(name, [sys.executable, "-c", code], "http://127.0.0.1:9/")
+
+
+def test_a_process_that_dies_is_restarted_after_its_backoff_and_the_log_says_so(tmp_path: Path) -> None:
+    now = [100.0]
+    lines: list[str] = []
+    dying, steady = sleeper("rasa", 0), sleeper("gateway", 30)
+    restarts = Restarts(
+        [dying, steady], say=lines.append, clock=lambda: now[0], pids_file=tmp_path / "run.pids"
+    )
+    for service in restarts.services:
+        service.start(None)
+        service.started_at = now[0]
+    try:
+        assert dying.process is not None and dying.process.wait(10) == 3
+        restarts.tick()
+        assert lines == ["sportello: rasa stopped unexpectedly (exit code 3); restarting in 1 s"]
+        first_pid = dying.process.pid
+        restarts.tick()  # not yet: the backoff holds
+        assert dying.process.pid == first_pid
+        now[0] += 1
+        restarts.tick()
+        assert lines[-1] == "sportello: restarting rasa" and dying.process.pid != first_pid
+        assert f"rasa {dying.process.pid}" in (tmp_path / "run.pids").read_text()
+        dying.process.wait(10)
+        restarts.tick()  # it died again at once: the backoff grows
+        assert lines[-1].endswith("restarting in 2 s")
+        assert steady.exited() is None  # the others kept running
+    finally:
+        for service in restarts.services:
+            service.stop()
+
+
+def test_a_process_that_ran_steadily_restarts_after_the_shortest_backoff() -> None:
+    now = [0.0]
+    lines: list[str] = []
+    service = sleeper("action server", 0)
+    restarts = Restarts([service], say=lines.append, clock=lambda: now[0], failures={"action server": 4})
+    service.start(None)
+    service.started_at = now[0]
+    assert service.process is not None and service.process.wait(10) == 3
+    now[0] += 61  # it had run for more than a minute
+    restarts.tick()
+    assert lines == ["sportello: action server stopped unexpectedly (exit code 3); restarting in 1 s"]
