@@ -14,7 +14,7 @@ from bot.conversation.handoff import Handoff, read_words
 from bot.conversation.language import LanguagePolicy
 from bot.conversation.privacy import Privacy
 from bot.core.catalog import Catalog
-from bot.core.errors import EngineUnavailable, InvalidMessage
+from bot.core.errors import EngineError, EngineUnavailable, InvalidMessage
 from bot.core.i18n import Translations
 from bot.core.languages import LANGUAGES
 from bot.core.messages import (
@@ -75,6 +75,12 @@ class ConversationService:
         """Said once per outage to a user whose message waits in the inbox for the engine."""
         return Reply(self.translations(language)._("We received your message. We will answer shortly."))
 
+    def apology(self, language: str) -> Reply:
+        """Said when a message could not be answered at all (parked after its retries): a person can."""
+        tr = self.translations(language)
+        text = tr._("Sorry, something went wrong and I could not answer your message. A person can help you.")
+        return Reply(text, (person_button(tr),))
+
     async def handle(self, message: InboundMessage) -> ChatResult:
         self._validate(message)
         profile = await self.profiles.get(message.user_key)
@@ -88,8 +94,8 @@ class ConversationService:
         city = message.city or profile.city
         metadata = {"language": language, "city": city, "channel": message.channel}
         try:
-            raw = await self.engine.send(message.user_key, message.text, metadata)
-        except EngineUnavailable as exc:
+            raw = await self.engine.send(message.user_key, message.text, metadata, message.platform_id)
+        except EngineError as exc:
             exc.language = language
             raise
         result = ChatResult(language=language)

@@ -26,13 +26,22 @@ class InvalidMessage(SportelloError):
     """A client sent something we cannot accept (bad JSON, missing field, text too long)."""
 
 
-class EngineUnavailable(SportelloError):
-    """Rasa or the action server did not answer: the user should try again later.
+class EngineError(SportelloError):
+    """Rasa could not answer a message.
 
     ``language`` is the language the turn was going to be answered in (set by the conversation), so
     that the "try again" message needs no second look at the user's profile."""
 
     language: str | None = None
+
+
+class EngineUnavailable(EngineError):
+    """Rasa or the action server did not answer: an outage, the message waits and is tried again."""
+
+
+class EngineFailed(EngineError):
+    """Rasa is up but this message made it fail (HTTP 500): the message's problem, not an outage, so
+    it is retried a few times and then parked."""
 
 
 class TooManyRequests(SportelloError):

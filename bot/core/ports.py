@@ -28,7 +28,11 @@ from bot.core.tickets import (
 class Engine(Protocol):
     """Understands one message and answers it (Rasa's REST channel)."""
 
-    async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]: ...
+    async def send(
+        self, user_key: str, text: str, metadata: dict[str, Any], message_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The engine's messages for one user message; the same ``message_id`` twice is answered once."""
+        ...
 
     async def understand(self, text: str) -> Understanding:
         """The intent and the urgency of a text, without answering it or touching a conversation."""

@@ -25,6 +25,7 @@ from bot.core.errors import ConfigurationError
 from bot.core.settings import PROJECT_DIR, Settings, gateway_only, load_settings
 
 RASA_BIN = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
+WINDOWED_TRACKER_STORE = "rasa_components.tracker_store.WindowedSQLTrackerStore"
 
 
 def newest_model(models_dir: Path) -> Path:
@@ -91,6 +92,9 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     return {
         "SPORTELLO_ACTIONS_PORT": str(settings.actions_port),
         "SPORTELLO_TRACKER_DB": str(settings.tracker_database),
+        # Rasa's own store is "SQL"; ours keeps a turn's cost flat as a conversation grows (benchmarks
+        # compare the two by setting this variable)
+        "SPORTELLO_TRACKER_STORE": os.environ.get("SPORTELLO_TRACKER_STORE", WINDOWED_TRACKER_STORE),
         "PYTHONPATH": str(PROJECT_DIR),
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",

@@ -8,7 +8,7 @@ import math
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from bot.core.errors import EngineUnavailable, InvalidMessage, TooManyRequests
+from bot.core.errors import EngineError, EngineUnavailable, InvalidMessage, TooManyRequests
 from bot.core.i18n import Translations
 
 log = logging.getLogger(__name__)
@@ -26,15 +26,16 @@ def error_middleware(translations: Translations, default_language: str) -> Middl
             return await handler(request)
         except InvalidMessage as exc:
             return web.json_response({"error": "invalid_request", "detail": str(exc)}, status=400)
-        except EngineUnavailable as exc:
-            log.warning("engine unavailable: %s", exc)
+        except EngineError as exc:
+            outage = isinstance(exc, EngineUnavailable)
+            log.warning("engine %s: %s", "unavailable" if outage else "failed", exc)
             language = exc.language or default_language
             body = {
-                "error": "engine_unavailable",
+                "error": "engine_unavailable" if outage else "engine_failed",
                 "language": language,
                 "detail": engine_unavailable_message(translations, language),
             }
-            return web.json_response(body, status=503)
+            return web.json_response(body, status=503 if outage else 502)
         except TooManyRequests as exc:
             tr = translations(exc.language)
             body = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -290,3 +291,30 @@ def test_gateway_killed_after_ack_answers_on_restart(world: World) -> None:
     world.stack.wait_healthy(gateway, time.monotonic() + 60)
     answer = KB.texts["en"].topics["legal_aid"].answer[0]
     wait_for(lambda: answer in telegram_texts(world, user.id), seconds=60, what="the answer after restart")
+
+
+def test_rasa_answers_a_message_sent_twice_once(world: World) -> None:
+    """The gateway crashed after Rasa answered and sends the message again: our REST channel gives the
+    same answer from the tracker, and the conversation holds the message once."""
+    url = f"http://127.0.0.1:{world.stack.settings.rasa_port}/webhooks/rest/webhook"
+    body = {
+        "sender": "telegram:8301",
+        "message": "how can I get the codice fiscale",
+        "message_id": "replayed-update-1",
+        "metadata": {"language": "en", "city": None, "channel": "telegram"},
+    }
+
+    def send() -> list[dict[str, Any]]:
+        request = urllib.request.Request(
+            url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return list(json.loads(response.read()))
+
+    first, again = send(), send()
+    assert first and again == first
+    with sqlite3.connect(world.stack.settings.tracker_database) as tracker:
+        rows = tracker.execute(
+            "select data from events where sender_id = ? and type_name = 'user'", ("telegram:8301",)
+        ).fetchall()
+    assert [json.loads(data)["message_id"] for (data,) in rows] == ["replayed-update-1"]

@@ -20,7 +20,9 @@ class FakeEngine:
     broken: dict[str, int] = field(default_factory=dict)  # text -> how many more sends of it raise
     down_for: set[str] = field(default_factory=set)  # user keys whose messages find the engine down
 
-    async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(
+        self, user_key: str, text: str, metadata: dict[str, Any], message_id: str | None = None
+    ) -> list[dict[str, Any]]:
         if self.down or user_key in self.down_for:
             raise EngineUnavailable("fake engine is down")
         if self.broken.get(text, 0) > 0:
@@ -68,7 +70,9 @@ class ScriptedEngine:
     readings: dict[str, Understanding] = field(default_factory=dict)  # text -> what understand() says
     understood: list[str] = field(default_factory=list)
 
-    async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(
+        self, user_key: str, text: str, metadata: dict[str, Any], message_id: str | None = None
+    ) -> list[dict[str, Any]]:
         self.seen.append(text)
         return self.script.pop(0) if self.script else [{"recipient_id": user_key, "text": f"re:{text}"}]
 

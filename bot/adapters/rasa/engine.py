@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.core.errors import EngineUnavailable
+from bot.core.errors import EngineFailed, EngineUnavailable
 from bot.core.messages import Understanding
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,18 @@ class RasaEngine:
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def send(self, user_key: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        body = {"sender": user_key, "message": text, "metadata": metadata}
+    async def send(
+        self, user_key: str, text: str, metadata: dict[str, Any], message_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Rasa's messages for one user message. ``message_id`` makes a repeat harmless: our channel
+        (``rasa_components/channel.py``) answers a message it has answered before with that answer."""
+        body: dict[str, Any] = {"sender": user_key, "message": text, "metadata": metadata}
+        if message_id:
+            body["message_id"] = message_id
         try:
             async with self._session.post(self._url, json=body, timeout=self._timeout) as response:
+                if response.status == 500:
+                    raise EngineFailed("Rasa failed on this message (HTTP 500)")
                 if response.status != 200:
                     raise EngineUnavailable(f"Rasa answered HTTP {response.status}")
                 messages = await response.json()

@@ -34,8 +34,9 @@ class RasaTracker:
         with connection:
             rows = connection.execute(
                 "select type_name, timestamp, data from events where sender_id = ? "
-                "and type_name in ('user', 'bot') order by id desc limit ?",
-                (user_key, limit),
+                "and type_name in ('user', 'bot') and id > coalesce((select max(id) from events "
+                "where sender_id = ? and type_name = 'session_started'), 0) order by id desc limit ?",
+                (user_key, user_key, limit),
             ).fetchall()
         connection.close()
         entries = []
@@ -70,7 +71,8 @@ class RasaTracker:
         return await asyncio.to_thread(self._purge, before)
 
     async def conversation(self, user_key: str, limit: int = 40) -> list[Entry]:
-        """The last ``limit`` user and bot messages (button payloads left out)."""
+        """The last ``limit`` user and bot messages of the current session (button payloads left out):
+        a ticket carries today's conversation, not everything the user ever wrote."""
         return await asyncio.to_thread(self._conversation, user_key, limit)
 
     async def erase(self, user_key: str) -> int:

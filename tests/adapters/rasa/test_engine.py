@@ -7,12 +7,13 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.adapters.rasa.engine import RasaEngine, understanding
-from bot.core.errors import EngineUnavailable
+from bot.core.errors import EngineFailed, EngineUnavailable
 from bot.core.messages import Understanding
-from tests.fakes.fake_rasa import echo_responder, fake_rasa_app
+from tests.fakes.fake_rasa import echo_responder, fake_action_server_app, fake_rasa_app
 
 TOKEN = "s3cret"
 
@@ -69,3 +70,52 @@ async def test_understand_when_rasa_is_not_there_is_an_engine_error() -> None:
 def test_a_strange_parse_answer_means_nothing_understood(parsed: Any) -> None:
     got = understanding(parsed)
     assert got.urgency is None and got.confidence == 0.0
+
+
+async def test_send_carries_the_message_id_that_makes_a_repeat_harmless() -> None:
+    received: list[dict[str, Any]] = []
+    server = TestServer(fake_rasa_app(echo_responder, received))
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            engine = RasaEngine(session, str(server.make_url("/")), timeout=5)
+            await engine.send("telegram:1", "ciao", {}, "8812")
+            await engine.send("webchat:abc", "ciao", {})
+    finally:
+        await server.close()
+    assert received[0]["message_id"] == "8812"
+    assert "message_id" not in received[1]  # the web chat has no platform id: nothing to repeat
+
+
+async def test_a_500_from_rasa_is_this_messages_failure_not_an_outage() -> None:
+    async def failing(request: web.Request) -> web.Response:
+        return web.json_response({"error": "ValueError"}, status=500)
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", failing)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            engine = RasaEngine(session, str(server.make_url("/")), timeout=5)
+            with pytest.raises(EngineFailed):
+                await engine.send("telegram:1", "a message that breaks Rasa", {}, "9")
+    finally:
+        await server.close()
+
+
+async def test_silence_is_an_outage_only_when_the_action_server_does_not_answer(rasa: str) -> None:
+    silent = TestServer(fake_rasa_app(lambda body: [], []))
+    actions = TestServer(fake_action_server_app())
+    await silent.start_server()
+    await actions.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            up = RasaEngine(session, str(silent.make_url("/")), 5, "", str(actions.make_url("/health")))
+            assert await up.send("webchat:u", "restart", {}) == []
+            down = RasaEngine(session, str(silent.make_url("/")), 5, "", "http://127.0.0.1:9/health")
+            with pytest.raises(EngineUnavailable, match="action server"):
+                await down.send("webchat:u", "hello", {})
+    finally:
+        await silent.close()
+        await actions.close()

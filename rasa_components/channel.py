@@ -1,0 +1,102 @@
+"""The REST channel the gateway talks to (``credentials.yml``), Rasa's own with three changes.
+
+- **A message sent twice is answered once.** The gateway sends each inbox message with its
+  ``message_id``. When the tracker already holds a user message with that id and its answer (the
+  gateway crashed after Rasa answered and before it stored the answer, and sent the message again), the
+  bot messages that followed it are returned as they were: nothing is predicted, no action runs twice.
+- **A failure is an HTTP 500, not an empty answer.** Rasa's channel answers ``[]`` when a message made
+  it fail, which the gateway cannot tell from silence. With 500 the gateway parks the message after its
+  retries instead of waiting for an outage that is not one.
+- **No user text in the log.** Rasa's channel logs the text of a failing message; this one logs the
+  error's type only.
+"""
+
+from __future__ import annotations
+
+import logging
+from asyncio import CancelledError
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+log = logging.getLogger(__name__)
+
+
+class SportelloInput(RestInput):
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("sportello_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            body = request.json if isinstance(request.json, dict) else {}
+            sender, text = body.get("sender"), body.get("message")
+            message_id = body.get("message_id")
+            if not isinstance(sender, str) or not isinstance(text, str):
+                return response.json({"error": "sender and message must be strings"}, status=400)
+            if isinstance(message_id, str) and message_id:
+                earlier = await answered_before(request, sender, message_id)
+                if earlier is not None:
+                    return response.json(earlier)
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata=body.get("metadata"),
+                message_id=message_id if isinstance(message_id, str) and message_id else None,
+            )
+            try:
+                await on_new_message(message)
+            except CancelledError:
+                log.error("a message timed out in Rasa")
+                return response.json({"error": "timeout"}, status=503)
+            except Exception as exc:  # noqa: BLE001 - logged without the text; the gateway retries
+                log.error("a message failed in Rasa (%s)", type(exc).__name__)
+                return response.json({"error": type(exc).__name__}, status=500)
+            return response.json(collector.messages)
+
+        return webhook
+
+
+async def answered_before(request: Request, sender: str, message_id: str) -> list[dict[str, Any]] | None:
+    """The bot messages that answered the latest copy of ``message_id``; None when the tracker has no
+    copy, or one that nothing answered (the action server was down): that one is worked again."""
+    tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+    if tracker is None:
+        return None
+    latest: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] | None = None
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            current = [] if event.message_id == message_id else None
+            if current is not None:
+                latest = current
+        elif current is not None and isinstance(event, BotUttered):
+            current.append(as_message(sender, event))
+    return latest or None
+
+
+def as_message(sender: str, event: BotUttered) -> dict[str, Any]:
+    """A bot event as the REST channel sends it (``CollectingOutputChannel``'s shape)."""
+    message: dict[str, Any] = {"recipient_id": sender}
+    if event.text:
+        message["text"] = event.text
+    for key, value in (event.data or {}).items():
+        if value:
+            message[key] = value
+    return message
