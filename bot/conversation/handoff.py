@@ -11,9 +11,13 @@ from datetime import timedelta
 from bot.core.catalog import Catalog
 from bot.core.clock import add_working_days, utcnow
 from bot.core.i18n import Translations
+from bot.core.languages import LanguageNames
 from bot.core.messages import HandoffRequest, InboundMessage, Reply, Understanding
-from bot.core.ports import Outbox, TicketEvents, TicketStore, Transcript
+from bot.core.ports import Outbox, RateLimiter, TicketEvents, TicketStore, Transcript
 from bot.core.tickets import Author, NewTicket, Ticket, TicketEvent
+from bot.dialogue.desk import Desk
+from bot.dialogue.flows import office_contacts
+from bot.dialogue.turn import TurnContext
 from bot.knowledge import KnowledgeStore
 
 log = logging.getLogger(__name__)
@@ -21,6 +25,7 @@ URGENT_WITHIN = timedelta(hours=4)
 STAFF_LANGUAGE = "it"
 DEFAULT_WORKING_DAYS = 2
 TOPIC_CONFIDENCE = 0.4  # as Rasa's FallbackClassifier: below it, the few words name no topic
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
 def read_words(request: HandoffRequest, words: Understanding, catalog: Catalog) -> HandoffRequest:
@@ -47,6 +52,9 @@ class Handoff:
     staff_chat: str = ""  # "telegram:<chat id>" of the staff group, or ""
     dashboard_url: str = ""
     max_open_tickets: int = 3  # per user: more is a flood (or a person who needs one answer, not four)
+    max_tickets_per_day: int = 5  # per user, opened in 24 hours, closed ones included
+    burst_per_hour: int = 10  # more new tickets in one city within an hour: the staff group is told
+    alerts: RateLimiter | None = None  # one burst alert per city and hour (None: no alerts)
 
     async def to_mediator(self, message: InboundMessage) -> bool:
         """While a mediator holds the user's ticket, their message goes there and the bot stays quiet."""
@@ -75,6 +83,10 @@ class Handoff:
         urgent_one = next((t for t in already if t.urgent), None)
         if request.urgent and urgent_one is not None:
             return await self._add_to(urgent_one, words, language)
+        today = await self.tickets.opened_since(utcnow() - DAY, user_key=message.user_key)
+        if today >= self.max_tickets_per_day:
+            log.info("ticket refused: the user opened %d in a day", today)
+            return self._too_many_today(city.id, request.urgent, language)
         if len(already) >= self.max_open_tickets:
             log.info("ticket refused: the user has %d open already", len(already))
             ids = ", ".join(t.id for t in already)
@@ -106,6 +118,7 @@ class Handoff:
         )
         self.events.publish(TicketEvent(ticket.id, "new", ticket.city))
         await self._notify_staff(ticket)
+        await self._alert_on_burst(city.id, city.name)
         log.info("ticket %s opened (%s, %s)", ticket.id, ticket.city, ticket.language)
         when = (
             tr._("today, as soon as possible")
@@ -128,6 +141,38 @@ class Handoff:
             )
             replies.append(Reply(urgent))
         return replies
+
+    def _too_many_today(self, city_id: str, urgent: bool, language: str) -> list[Reply]:
+        """A day's share of the team's time is used: no ticket, but the office the user can still reach
+        (and 112 first when it sounded urgent)."""
+        tr = self.translations(language)
+        said = tr._(
+            "You have already sent many requests today, so I cannot open a new one now. The team will "
+            "read the ones you sent. You can write again tomorrow, or contact the office directly."
+        )
+        desk = Desk(self.catalog, self.knowledge, self.translations, LanguageNames({}, {}))
+        replies = [Reply(said), office_contacts(desk, TurnContext(language, city=city_id))]
+        if urgent:
+            replies.append(Reply(tr._("If you are in danger, call 112. It is free.")))
+        return replies
+
+    async def _alert_on_burst(self, city_id: str, city_name: str) -> None:
+        """Many new tickets in one city within an hour may be a flood burying real requests: one line to
+        the staff group (the city and the count, nothing of any user), at most once per city and hour."""
+        if not self.staff_chat or self.alerts is None:
+            return
+        count = await self.tickets.opened_since(utcnow() - HOUR, city=city_id)
+        if count <= self.burst_per_hour or await self.alerts.allow(city_id) is not None:
+            return
+        log.warning("burst of tickets: %d in %s within an hour", count, city_id)
+        tr = self.translations(STAFF_LANGUAGE)
+        text = tr._(
+            "Unusual number of requests: {count} new ones for {city} in the last hour. Check the queue.",
+            count=count,
+            city=city_name,
+        )
+        channel = self.staff_chat.split(":", 1)[0]
+        await self.outbox.queue(channel, self.staff_chat, STAFF_LANGUAGE, [Reply(text)])
 
     async def _add_to(self, ticket: Ticket, words: str, language: str) -> list[Reply]:
         """A second urgent request of the same user joins the first: one ticket for the team to read,

@@ -80,6 +80,10 @@ class Inbox(Protocol):
         """The user's oldest unanswered message if it is due; None while it waits for a retry."""
         ...
 
+    async def renew(self, inbound_ids: list[int]) -> None:
+        """Extend this process's claims on the messages it is still working."""
+        ...
+
     async def postpone(self, inbound_id: int, seconds: float) -> None:
         """The engine is down: try again in ``seconds`` (not a failure of the message)."""
         ...
@@ -112,6 +116,10 @@ class Outbox(Protocol):
 
     async def due(self, now: datetime) -> list[Outbound]:
         """Per user, the oldest unsent reply, when it is due: order within a conversation holds."""
+        ...
+
+    async def claim(self, outbound_id: int) -> bool:
+        """Take a due reply for this process to send; False when another process has it."""
         ...
 
     async def sent(self, outbound_id: int, platform_message_id: str) -> None: ...

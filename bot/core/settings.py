@@ -13,7 +13,9 @@ from bot.core.languages import LANGUAGES
 # What only the gateway may know: Rasa and the action server get none of these (least privilege):
 # the platforms' tokens and secrets (every TELEGRAM_ and WHATSAPP_ setting), the database, the staff group.
 GATEWAY_ONLY_PREFIXES = ("TELEGRAM_", "WHATSAPP_")
-GATEWAY_ONLY_VARIABLES = frozenset({"DATABASE_URL", "STAFF_TELEGRAM_CHAT_ID", "SPORTELLO_RASA_TOKEN"})
+GATEWAY_ONLY_VARIABLES = frozenset(
+    {"DATABASE_URL", "STAFF_TELEGRAM_CHAT_ID", "SPORTELLO_RASA_TOKEN", "SPORTELLO_REDIS_URL"}
+)
 
 
 def gateway_only(variable: str) -> bool:
@@ -48,8 +50,16 @@ class Settings(BaseSettings):
     # Web chat limits: messages a minute per session and per client address (token buckets).
     chat_per_minute: int = Field(20, alias="SPORTELLO_CHAT_PER_MINUTE", ge=1)
     chat_per_minute_per_address: int = Field(60, alias="SPORTELLO_CHAT_PER_MINUTE_PER_ADDRESS", ge=1)
+    # Telegram and WhatsApp: messages a minute per user; beyond, not stored (one notice a minute)
+    messages_per_minute: int = Field(20, alias="SPORTELLO_MESSAGES_PER_MINUTE", ge=1)
     # Tickets: how many a user may have open at once (more is a flood, or a person who needs one answer)
     max_open_tickets: int = Field(3, alias="SPORTELLO_MAX_OPEN_TICKETS", ge=1)
+    # ... and open in 24 hours; a city with more new tickets than this in an hour alerts the staff group
+    max_tickets_per_day: int = Field(5, alias="SPORTELLO_MAX_TICKETS_PER_DAY", ge=1)
+    city_burst_per_hour: int = Field(10, alias="SPORTELLO_CITY_BURST_PER_HOUR", ge=1)
+    # Where the limits count when several gateways run (redis://host:6379/0); unset: each in memory
+    redis_url: str = Field("", alias="SPORTELLO_REDIS_URL")
+    redis_prefix: str = Field("sportello:limits:", alias="SPORTELLO_REDIS_PREFIX")  # one per deployment
 
     # Retention: how long each store keeps what users wrote (the gateway expires it every few hours).
     retention_messages_days: int = Field(30, alias="SPORTELLO_RETENTION_MESSAGES_DAYS", ge=2)

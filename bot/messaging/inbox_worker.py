@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Protocol
 
 from bot.core.errors import EngineUnavailable
@@ -27,6 +28,7 @@ ENGINE_RETRY_SECONDS = (1.0, 2.0, 5.0, 10.0)  # per message, while the engine is
 FAILURE_RETRY_SECONDS = (2.0, 10.0)  # after the first and the second failure of one message
 MAX_FAILURES = 3  # then the message is parked
 LOOK_EVERY_SECONDS = 1.0  # retries fall due with time, not only when a message arrives
+RENEW_EVERY_SECONDS = 5.0  # the inbox's claims last 15 s: renewed well before
 
 
 class Answerer(Protocol):
@@ -56,18 +58,28 @@ class InboxWorker:
         self._active: dict[str, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_USERS)
         self._engine_down_for: set[str] = set()  # users already told to wait, in this outage
+        self._working: set[int] = set()  # inbox ids claimed and being answered now
+        self._renewed_at = time.monotonic()
 
     async def run(self, heartbeat: Heartbeat | None = None) -> None:
         """Forever: start a worker for each user with a message due and none running."""
         while True:
             if heartbeat is not None:
                 heartbeat.beat()
+            await self._renew_claims()
             for user_key in await self.inbox.pending_users():
                 if user_key not in self._active:
                     self._active[user_key] = asyncio.create_task(self._drain(user_key))
             self.wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=LOOK_EVERY_SECONDS)
+
+    async def _renew_claims(self) -> None:
+        """Keep the leases on the messages being worked (a slow engine) from running out."""
+        now = time.monotonic()
+        if self._working and now - self._renewed_at >= RENEW_EVERY_SECONDS:
+            self._renewed_at = now
+            await self.inbox.renew(sorted(self._working))
 
     async def stop(self) -> None:
         for task in self._active.values():
@@ -78,8 +90,12 @@ class InboxWorker:
         try:
             async with self._slots:
                 while (inbound := await self.inbox.next_for(user_key)) is not None:
-                    if not await self._process(inbound):
-                        return  # it waits for a retry, first in its user's line
+                    self._working.add(inbound.id)
+                    try:
+                        if not await self._process(inbound):
+                            return  # it waits for a retry, first in its user's line
+                    finally:
+                        self._working.discard(inbound.id)
         except Exception as exc:  # noqa: BLE001 - the store failed: the message stays pending for the next round
             log.error("inbox: a user's messages could not be worked (%s); trying again", where(exc))
         finally:

@@ -84,8 +84,12 @@ class OutboxSender:
             self.wake.set()
 
     async def _deliver(self, outbound: Outbound) -> bool:
+        """Send one reply; False when this user's line stops here for now (a retry, or another gateway
+        process sends it)."""
         channel = self.channels[outbound.channel]
         await self.limits[outbound.channel].wait(outbound.user)
+        if not await self.outbox.claim(outbound.id):
+            return False
         try:
             if outbound.kind == OutboundKind.TEMPLATE:
                 message_id = await channel.send_template(outbound.user, outbound.language)

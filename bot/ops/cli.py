@@ -73,6 +73,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
     return serve_gateway(settings)
 
 
+def process(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.processes import exec_process
+
+    exec_process(settings, args.which)  # replaces this process; returns only by raising
+    return 1
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ops.processes import run_all
 
@@ -223,15 +230,17 @@ def parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("serve", help="run the gateway only").set_defaults(handler=serve)
     commands.add_parser("run", help="run Rasa, the action server and the gateway").set_defaults(handler=run)
+    one = commands.add_parser("process", help="become one process, for systemd or a Procfile (deploy/)")
+    one.add_argument("which", choices=["rasa", "actions", "gateway"])
+    one.set_defaults(handler=process)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    handler: Handler = args.handler
     try:
-        settings = load_settings()
+        return int(handler(load_settings(), args))
     except ConfigurationError as exc:
         print(f"sportello: {exc}", file=sys.stderr)
         return 2
-    handler: Handler = args.handler
-    return int(handler(settings, args))

@@ -238,6 +238,24 @@ def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str
     return stack
 
 
+PROCESS_NAMES = {"rasa": "rasa", "actions": "action server", "gateway": "gateway"}
+
+
+def exec_process(settings: Settings, which: str) -> None:
+    """``python -m bot process rasa|actions|gateway``: become one of the three processes, with the
+    command line and the environment ``make run`` gives it, for a process manager (systemd, a Procfile)
+    that starts, restarts and logs each one itself."""
+    if not settings.rasa_token:
+        raise ConfigurationError(
+            "SPORTELLO_RASA_TOKEN is not set: Rasa and the gateway must share it (e.g. "
+            "'python -c \"import secrets; print(secrets.token_urlsafe(24))\"' into the environment file)"
+        )
+    model = settings.model_path or newest_model(PROJECT_DIR / "models")
+    service = next(s for s in services(settings, model) if s.name == PROCESS_NAMES[which])
+    os.chdir(PROJECT_DIR)
+    os.execvpe(service.command[0], service.command, service.environment())
+
+
 RESTART_BACKOFF_SECONDS = (1.0, 2.0, 5.0, 10.0, 30.0)
 STEADY_SECONDS = 60.0  # a process that ran this long before it died starts its backoff from the start
 

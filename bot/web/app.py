@@ -16,7 +16,6 @@ import jinja2
 from aiohttp import web
 
 from bot.adapters.events import MemoryTicketEvents
-from bot.adapters.limits import MemoryRateLimiter
 from bot.adapters.rasa.engine import RasaEngine
 from bot.adapters.rasa.tracker import RasaTracker
 from bot.adapters.sql.database import create_engine, flush_erased, migrate
@@ -40,9 +39,11 @@ from bot.core.settings import Settings
 from bot.knowledge import KnowledgeStore
 from bot.messaging.inbox_worker import InboxWorker
 from bot.messaging.sender import OutboxSender
-from bot.web import webchat, webhooks
+from bot.messaging.supervisor import Supervisor
+from bot.web import health, webchat, webhooks
 from bot.web.dashboard import add_dashboard
 from bot.web.errors import error_middleware
+from bot.web.health import HEALTH, HealthCheck, Probe
 from bot.web.keys import (
     CATALOG,
     CHAT_LIMITS,
@@ -61,8 +62,8 @@ from bot.web.keys import (
     TELEGRAM,
     TICKET_EVENTS,
     TRANSLATIONS,
-    ChatLimits,
 )
+from bot.web.limits import gateway_limits
 from bot.web.webhooks import accept_telegram_update
 
 log = logging.getLogger(__name__)
@@ -147,12 +148,16 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         staff_chat=staff,
         dashboard_url=settings.dashboard_url,
         max_open_tickets=settings.max_open_tickets,
+        max_tickets_per_day=settings.max_tickets_per_day,
+        burst_per_hour=settings.city_burst_per_hour,
+        alerts=app[CHAT_LIMITS].city_alert,
     )
     privacy = Privacy(
         tickets, transcript, inbox, outbox, profiles, translations, partial(flush_erased, database)
     )
     app[PRIVACY] = privacy
-    engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout, settings.rasa_token)
+    actions = actions_health_url(settings)
+    engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout, settings.rasa_token, actions)
     policy = make_policy(app[LANGUAGE_NAMES].italian_terms, settings.default_language)
     app[CONVERSATION] = conversation = ConversationService(
         engine, profiles, policy, catalog, translations, handoff, privacy
@@ -168,31 +173,43 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         topics=tuple(catalog.topics),
         working_days=handoff.working_days,
     )
-    app[INBOX_WORKER] = InboxWorker(inbox, outbox, conversation, sender.wake)
+    app[INBOX_WORKER] = InboxWorker(inbox, outbox, conversation, sender.wake, settings.default_language)
     yield
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
-    """The inbox worker, the sender, retention and (without a webhook URL) Telegram polling, as
-    background tasks."""
+    """The inbox worker, the sender, retention and (without a webhook URL) Telegram polling, kept
+    running by a supervisor that ``/healthz`` asks."""
     settings = app[SETTINGS]
-    worker, sender = app[INBOX_WORKER], app[SENDER]
+    worker, sender, privacy = app[INBOX_WORKER], app[SENDER], app[PRIVACY]
     every = timedelta(hours=settings.retention_every_hours)
-    expiring = app[PRIVACY].keep_expiring(retention_policy(settings), every)
-    tasks = [asyncio.create_task(job) for job in (worker.run(), sender.run(), expiring)]
+    supervisor = Supervisor()
+    supervisor.add("inbox", worker.run)
+    supervisor.add("sender", sender.run)
+    # retention sleeps for hours between runs: no heartbeat to check
+    supervisor.add("retention", lambda _: privacy.keep_expiring(retention_policy(settings), every), None)
     if settings.telegram_enabled and not settings.telegram_webhook_url:
         telegram = app[TELEGRAM]
-        tasks.append(asyncio.create_task(telegram.poll(partial(accept_telegram_update, app, telegram))))
+        deliver = partial(accept_telegram_update, app, telegram)
+        # a long poll returns at least every 25 s
+        supervisor.add("telegram polling", lambda beat: telegram.poll(deliver, beat.beat), 120.0)
+    supervisor.start()
+    app[HEALTH] = HealthCheck(supervisor, app[DATABASE], app[HTTP], engine_probes(settings))
     yield
-    for task in tasks:
-        task.cancel()
+    await supervisor.stop()
     await worker.stop()
     await sender.stop()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+def engine_probes(settings: Settings) -> list[Probe]:
+    return [
+        Probe("rasa", f"{settings.engine_url.rstrip('/')}/"),
+        Probe("action server", actions_health_url(settings)),
+    ]
+
+
+def actions_health_url(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.actions_port}/health"
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -206,10 +223,7 @@ def create_app(settings: Settings) -> web.Application:
     app[TRANSLATIONS] = translations
     app[CATALOG] = load_catalog(settings.project_dir)
     app[LANGUAGE_NAMES] = load_language_names(settings.project_dir)
-    app[CHAT_LIMITS] = ChatLimits(
-        session=MemoryRateLimiter(settings.chat_per_minute),
-        address=MemoryRateLimiter(settings.chat_per_minute_per_address),
-    )
+    app[CHAT_LIMITS] = gateway_limits(app, settings)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -221,7 +235,7 @@ def create_app(settings: Settings) -> web.Application:
     webchat.add_routes(app)
     telegram_webhook = settings.telegram_enabled and bool(settings.telegram_webhook_url)
     webhooks.add_routes(app, telegram_webhook, settings.whatsapp_enabled)
-    app.router.add_get("/healthz", healthz)
+    health.add_routes(app)
     app.router.add_static("/static", HERE / "static")
     add_dashboard(app)
     return app

@@ -25,10 +25,13 @@ from bot.messaging.sender import OutboxSender
 
 @dataclass(frozen=True)
 class ChatLimits:
-    """The web chat's two limits: per session, and per client address (many sessions from one place)."""
+    """The gateway's rate limits, on one store (memory, or Redis shared by several gateways)."""
 
-    session: RateLimiter
-    address: RateLimiter
+    session: RateLimiter  # web chat, per session
+    address: RateLimiter  # web chat, per client address (many sessions from one place)
+    user: RateLimiter  # Telegram and WhatsApp, per user
+    notice: RateLimiter  # one "you are writing too fast" per user and period, not one per message
+    city_alert: RateLimiter  # one burst alert per city and hour in the staff group
 
 
 # read once in create_app

@@ -13,5 +13,7 @@ from bot.web.app import create_app
 def serve(settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # access lines carry user ids
+    # python-telegram-bot's HTTP client logs every request URL, and Telegram's URLs carry the bot token
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
     return 0

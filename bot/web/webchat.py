@@ -128,7 +128,7 @@ async def within_limits(request: web.Request, message: InboundMessage) -> None:
     """A session, and an address, write at most so many messages a minute: a script cannot keep Rasa
     busy for the people on Telegram and WhatsApp, or fill the queue with tickets."""
     limits = request.app[CHAT_LIMITS]
-    waits = [limits.session.allow(message.user), limits.address.allow(client_address(request))]
+    waits = [await limits.session.allow(message.user), await limits.address.allow(client_address(request))]
     refused = [wait for wait in waits if wait is not None]
     if refused:
         language = await request.app[CONVERSATION].language_for(message)

@@ -15,9 +15,19 @@ from aiohttp import web
 
 from bot.adapters.telegram import TelegramChannel
 from bot.adapters.whatsapp import parse_notification, signature_ok, verify_subscription
-from bot.core.messages import InboundMessage
+from bot.core.messages import InboundMessage, Reply
 from bot.core.text import UnsafeJson, load_json
-from bot.web.keys import INBOX, INBOX_WORKER, OUTBOX, SENDER, SETTINGS, TELEGRAM
+from bot.web.keys import (
+    CHAT_LIMITS,
+    CONVERSATION,
+    INBOX,
+    INBOX_WORKER,
+    OUTBOX,
+    SENDER,
+    SETTINGS,
+    TELEGRAM,
+    TRANSLATIONS,
+)
 
 log = logging.getLogger(__name__)
 _background: set[asyncio.Task[None]] = set()
@@ -29,10 +39,30 @@ def same_secret(given: str, expected: str) -> bool:
 
 
 async def store(app: web.Application, message: InboundMessage) -> bool:
+    if not await within_limits(app, message):
+        return False
     new = await app[INBOX].receive(message)
     if new:
         app[INBOX_WORKER].wake.set()
     return new
+
+
+async def within_limits(app: web.Application, message: InboundMessage) -> bool:
+    """A user writes at most so many messages a minute on Telegram and WhatsApp: beyond, the message is
+    not stored (a flood never keeps Rasa from everyone else), the webhook still answers 200 (the platform
+    must not retry it), and the user is told once a minute at most, in their language, why."""
+    limits = app[CHAT_LIMITS]
+    if await limits.user.allow(message.user_key) is None:
+        return True
+    log.info("%s: a message over the user's limit, not stored", message.channel)
+    if await limits.notice.allow(message.user_key) is None:
+        language = await app[CONVERSATION].language_for(message)
+        notice = app[TRANSLATIONS](language)._(
+            "You are sending many messages. Wait a minute, then write again: I will answer you."
+        )
+        await app[OUTBOX].queue(message.channel, message.user_key, language, [Reply(notice)])
+        app[SENDER].wake.set()
+    return False
 
 
 def parse_body(body: bytes) -> Any:

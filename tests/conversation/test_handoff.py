@@ -16,6 +16,7 @@ from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import inspect, text
 
 from bot.adapters.events import MemoryTicketEvents
+from bot.adapters.limits import MemoryRateLimiter
 from bot.adapters.rasa.tracker import RasaTracker
 from bot.adapters.sql.database import create_engine, migrate
 from bot.adapters.sql.mediators import SqlMediatorStore
@@ -32,6 +33,9 @@ from bot.core.i18n import Translations
 from bot.core.messages import HandoffRequest, InboundMessage, Reply, Understanding
 from bot.core.settings import PROJECT_DIR
 from bot.core.tickets import QueueFilter, Role, Status
+from bot.dialogue.desk import Desk
+from bot.dialogue.flows import office_contacts
+from bot.dialogue.turn import TurnContext
 from bot.knowledge import KnowledgeStore
 from tests.fakes.ports import ScriptedEngine, control
 from tests.helpers.databases import Mailbox
@@ -231,6 +235,73 @@ async def test_few_words_unread_when_the_engine_is_down_still_open_the_ticket(wo
     await world.conversation.handle(said(WORDS))
     full = await world.tickets.get(f"CE-{utcnow().year}-0001")
     assert (full.topic, full.urgent, full.details) == (None, False, WORDS)
+
+
+async def ask_again(world: World, words: str, urgent: bool) -> list[str]:
+    """Another request for a person from the same user, in Caserta (remembered), with these few words."""
+    world.script.script = [[control(handoff={"topic": "eviction" if urgent else None, "urgent": urgent})]]
+    await world.conversation.handle(said("/affirm"))
+    return [reply.text for reply in (await world.conversation.handle(said(words))).replies]
+
+
+async def test_past_the_tickets_of_a_day_nothing_opens_but_urgent_words_still_join(
+    world: World, translations: Translations, desk: Desk
+) -> None:
+    world.handoff.max_tickets_per_day = 2
+    await consent(world)
+    await world.conversation.handle(said(WORDS))  # the first: urgent
+    await ask_again(world, "a question about my permit", urgent=False)
+    refused = await ask_again(world, "and one more question", urgent=False)
+    tr = translations("en")
+    contacts = office_contacts(desk, TurnContext("en", city="caserta"))
+    assert refused == [
+        tr._(
+            "You have already sent many requests today, so I cannot open a new one now. The team will "
+            "read the ones you sent. You can write again tomorrow, or contact the office directly."
+        ),
+        contacts.text,
+    ]
+    assert len(await world.tickets.open_for_user(USER)) == 2
+    joined = await ask_again(world, "they changed the lock", urgent=True)
+    first = f"CE-{utcnow().year}-0001"
+    assert first in joined[0]
+    assert (await world.tickets.get(first)).transcript[-1].text == "they changed the lock"
+    assert len(await world.tickets.open_for_user(USER)) == 2
+
+
+async def test_a_burst_in_one_city_alerts_the_staff_group_once_an_hour(
+    world: World, translations: Translations
+) -> None:
+    now = [0.0]
+    staff = "telegram:-100200300"
+    handoff = world.handoff
+    handoff.staff_chat, handoff.burst_per_hour = staff, 2
+    handoff.alerts = MemoryRateLimiter(per_minute=1 / 60, burst=1, clock=lambda: now[0])
+    ordinary = HandoffRequest(None, False)
+
+    async def from_user(number: int, city: str = "caserta") -> None:
+        message = InboundMessage("telegram", f"90{number}", "help", language_hint="en")
+        await handoff.open_ticket(message, city, ordinary, "en")
+
+    for number in range(4):
+        await from_user(number)
+    await from_user(9, city="roma")
+    tr = translations("it")
+
+    def alert(count: int) -> str:
+        return tr._(
+            "Unusual number of requests: {count} new ones for {city} in the last hour. Check the queue.",
+            count=count,
+            city="Caserta",
+        )
+
+    texts = [row.text for row in await world.mailbox.outbox_rows(staff)]
+    assert len(texts) == 6 and texts[3] == alert(3), "5 new tickets, and one alert: after the third"
+    assert "90" not in texts[3], "nothing of any user in the alert"
+    now[0] = 3600.0
+    await from_user(5)
+    texts = [row.text for row in await world.mailbox.outbox_rows(staff)]
+    assert len(texts) == 8 and texts[-1] == alert(5), "an hour later, a burst still going is told again"
 
 
 @pytest.mark.parametrize(

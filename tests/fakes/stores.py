@@ -110,6 +110,9 @@ class MemoryOutbox:
     def _item(self, outbound_id: int) -> OutboxItem:
         return next(item for item in self.items if item.outbound.id == outbound_id)
 
+    async def claim(self, outbound_id: int) -> bool:
+        return self._item(outbound_id).status == "pending"  # one process: nobody else sends
+
     async def sent(self, outbound_id: int, platform_message_id: str) -> None:
         item = self._item(outbound_id)
         if item.outbound.kind == OutboundKind.EPHEMERAL:
@@ -183,6 +186,9 @@ class MemoryInbox:
         self.outbox = outbox
         outbox.inbox = self
         self.rows: list[tuple[Inbound, str]] = []  # (inbound, status)
+        self.due_at: dict[int, datetime] = {}  # inbound id -> when it may be tried again
+        self.errors: dict[int, str] = {}  # inbound id -> why it failed or was parked
+        self.renewed: list[list[int]] = []  # the ids of each renewal of claims
         self._ids = itertools.count(1)
 
     async def receive(self, message: InboundMessage) -> bool:
@@ -196,16 +202,38 @@ class MemoryInbox:
         return True
 
     async def pending_users(self) -> list[str]:
-        return list(dict.fromkeys(i.message.user_key for i, status in self.rows if status == "pending"))
+        now = utcnow()
+        due = [i for i, s in self.rows if s == "pending" and self.due_at.get(i.id, now) <= now]
+        return list(dict.fromkeys(i.message.user_key for i in due))
 
     async def next_for(self, user_key: str) -> Inbound | None:
         pending = [i for i, s in self.rows if s == "pending" and i.message.user_key == user_key]
-        return pending[0] if pending else None
+        if not pending or self.due_at.get(pending[0].id, utcnow()) > utcnow():
+            return None
+        return pending[0]
 
-    async def postpone(self, inbound_id: int) -> None:
-        self.rows = [
-            (replace(i, attempts=i.attempts + 1) if i.id == inbound_id else i, s) for i, s in self.rows
-        ]
+    async def renew(self, inbound_ids: list[int]) -> None:
+        self.renewed.append(list(inbound_ids))  # one process: nobody else could take them
+
+    async def postpone(self, inbound_id: int, seconds: float) -> None:
+        self._again(inbound_id, seconds, failed=False)
+
+    async def failed(self, inbound_id: int, seconds: float, reason: str) -> None:
+        self._again(inbound_id, seconds, failed=True)
+        self.errors[inbound_id] = reason
+
+    def _again(self, inbound_id: int, seconds: float, failed: bool) -> None:
+        def tried(i: Inbound) -> Inbound:
+            return replace(i, attempts=i.attempts + 1, failures=i.failures + failed)
+
+        self.rows = [(tried(i) if i.id == inbound_id else i, s) for i, s in self.rows]
+        self.due_at[inbound_id] = utcnow() + timedelta(seconds=seconds)
+
+    async def park(self, inbound: Inbound, reason: str, language: str, replies: list[Reply]) -> None:
+        self.rows = [(i, "parked" if i.id == inbound.id else s) for i, s in self.rows]
+        self.errors[inbound.id] = reason
+        message = inbound.message
+        await self.outbox.queue(message.channel, message.user_key, language, replies)
 
     async def finish(
         self, inbound: Inbound, language: str, replies: list[Reply], ephemeral: bool = False
@@ -224,7 +252,11 @@ class MemoryInbox:
 
     async def purge_answered(self, older_than: timedelta) -> int:
         limit = utcnow() - older_than
-        kept = [(i, s) for i, s in self.rows if s != "done" or (i.message.received_at or limit) >= limit]
+        kept = [
+            (i, s)
+            for i, s in self.rows
+            if s not in ("done", "parked") or (i.message.received_at or limit) >= limit
+        ]
         purged, self.rows = len(self.rows) - len(kept), kept
         return purged
 
@@ -328,6 +360,18 @@ class MemoryTicketStore:
     async def open_for_user(self, user_key: str) -> list[Ticket]:
         refs = {ref for ref, key in self.user_keys.items() if key == user_key}
         return [t for t in self.tickets.values() if t.user_ref in refs and t.status is not Status.CLOSED]
+
+    async def opened_since(
+        self, since: datetime, user_key: str | None = None, city: str | None = None
+    ) -> int:
+        refs = {ref for ref, key in self.user_keys.items() if key == user_key}
+        return sum(
+            1
+            for t in self.tickets.values()
+            if t.created_at >= since
+            and (user_key is None or t.user_ref in refs)
+            and (city is None or t.city == city)
+        )
 
     async def held_for_user(self, user_key: str) -> Ticket | None:
         held = [t for t in await self.open_for_user(user_key) if t.status in HELD]

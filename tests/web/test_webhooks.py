@@ -4,17 +4,24 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.adapters.sql.tables import InboxRow
+from bot.core.i18n import Translations
 from bot.core.settings import load_settings
 from bot.web.app import create_app
-from tests.fakes.fake_graph import sign
+from bot.web.keys import DATABASE
+from tests.fakes.fake_graph import FakeGraph, Sender, fake_graph_app, sign, text_message
 from tests.fakes.fake_rasa import echo_responder, fake_rasa_app
-from tests.fakes.fake_telegram import FakeTelegram, fake_telegram_app
+from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
+from tests.helpers.dashboard import eventually
 
 SECRET, APP_SECRET, VERIFY = "telegram-secret", "whatsapp-app-secret", "verify-me"
 DEEP = ("[" * 100_000 + "]" * 100_000).encode()
@@ -90,6 +97,95 @@ async def test_a_body_over_256_kib_is_a_413_before_anything_reads_it(
     big = json.dumps({"user": "u", "text": "x" * (300 * 1024)})
     response = await client.post("/api/chat", data=big, headers={"Content-Type": "application/json"})
     assert response.status == 413 and received == []
+
+
+@dataclass
+class Platforms:
+    client: TestClient
+    telegram: FakeTelegram
+    graph: FakeGraph
+    received: list[Any]  # what Rasa was asked
+
+
+@pytest.fixture()
+async def limited(tmp_path: Path, aiohttp_server: Any, aiohttp_client: Any) -> Platforms:
+    """The gateway with 2 messages a minute per user, on fake Telegram, fake WhatsApp and fake Rasa."""
+    telegram, graph = FakeTelegram(), FakeGraph()
+    received: list[Any] = []
+    telegram_server = await aiohttp_server(fake_telegram_app(telegram))
+    graph_server = await aiohttp_server(fake_graph_app(graph))
+    rasa = await aiohttp_server(fake_rasa_app(echo_responder, received))
+    settings = load_settings(
+        SPORTELLO_DATA_DIR=tmp_path,
+        SPORTELLO_RASA_URL=str(rasa.make_url("")),
+        SPORTELLO_MESSAGES_PER_MINUTE=2,
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_BASE_URL=str(telegram_server.make_url("/bot")),
+        TELEGRAM_WEBHOOK_URL="https://desk.example/webhooks/telegram",
+        TELEGRAM_SECRET_TOKEN=SECRET,
+        WHATSAPP_ACCESS_TOKEN=graph.token,
+        WHATSAPP_PHONE_NUMBER_ID=graph.business.phone_number_id,
+        WHATSAPP_APP_SECRET=APP_SECRET,
+        WHATSAPP_VERIFY_TOKEN=VERIFY,
+        WHATSAPP_API_BASE_URL=str(graph_server.make_url("/v21.0")),
+    )
+    return Platforms(await aiohttp_client(create_app(settings)), telegram, graph, received)
+
+
+async def stored(client: TestClient, user_key: str) -> int:
+    """Inbox rows of one user, answered or not."""
+    query = select(func.count()).select_from(InboxRow).where(InboxRow.user_key == user_key)
+    async with async_sessionmaker(client.app[DATABASE])() as session:
+        return int((await session.execute(query)).scalar_one())
+
+
+async def test_a_telegram_user_over_the_limit_is_not_stored_and_told_once(
+    limited: Platforms, translations: Translations
+) -> None:
+    client, telegram = limited.client, limited.telegram
+    user = TelegramUser(id=4242, language_code="fr")
+    for number in range(5):
+        update = telegram.text_message(f"bonjour, j'ai une question sur mon permis {number}", user=user)
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        response = await client.post("/webhooks/telegram", json=update, headers=headers)
+        assert response.status == 200, "Telegram must not retry a limited update"
+    assert await stored(client, "telegram:4242") == 2
+    notice = translations("fr")._(
+        "You are sending many messages. Wait a minute, then write again: I will answer you."
+    )
+
+    async def answered() -> bool:
+        return notice in telegram.texts(user.id) and len(telegram.texts(user.id)) == 3
+
+    await eventually(answered)
+    assert telegram.texts(user.id).count(notice) == 1, "one notice, not one per message"
+    assert len(limited.received) == 2, "Rasa never sees the flood"
+
+
+async def test_a_whatsapp_user_over_the_limit_is_not_stored_and_told_once(
+    limited: Platforms, translations: Translations
+) -> None:
+    client, graph = limited.client, limited.graph
+    ana = Sender("Ana", "393331234567")
+    for number in range(4):
+        graph.user_wrote(ana.wa_id or "")
+        body = json.dumps(text_message(f"hola, tengo una pregunta sobre mi permiso {number}", sender=ana))
+        headers = {"X-Hub-Signature-256": sign(body.encode(), APP_SECRET)}
+        response = await client.post("/webhooks/whatsapp", data=body, headers=headers)
+        assert response.status == 200, "Meta must not retry a limited notification"
+    assert await stored(client, "whatsapp:393331234567") == 2
+    notice = translations("es")._(
+        "You are sending many messages. Wait a minute, then write again: I will answer you."
+    )
+
+    def texts() -> list[str]:
+        return [b["text"]["body"] for b in graph.sent if b.get("to") == ana.wa_id and b.get("type") == "text"]
+
+    async def told() -> bool:
+        return notice in texts()
+
+    await eventually(told)
+    assert texts().count(notice) == 1 and len(limited.received) == 2
 
 
 async def test_a_database_error_carries_no_message_text(tmp_path: Path) -> None:

@@ -5,6 +5,9 @@ Schema changes go through the Alembic migrations beside this file, applied at st
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,6 +36,11 @@ def sync_url(url: str) -> str:
 def deleted(result: Result[Any]) -> int:
     """Rows a DELETE removed (SQLAlchemy types ``execute`` as returning any result)."""
     return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def worker_name() -> str:
+    """This process among the gateways sharing a database: host, pid and a random part (pids repeat)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def ensure_sqlite_folder(url: str) -> None:

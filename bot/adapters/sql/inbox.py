@@ -6,26 +6,52 @@ duplicates, also after a restart. Finishing a message and queueing its replies i
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
-from bot.adapters.sql.database import deleted
+from bot.adapters.sql.database import deleted, worker_name
 from bot.adapters.sql.outbox import outbox_row
 from bot.adapters.sql.tables import InboxRow, OutboxRow
 from bot.core.clock import as_utc, utcnow
 from bot.core.messages import Inbound, InboundMessage, Kind, OutboundKind, Reply, split_user_key
+
+log = logging.getLogger(__name__)
+
+
+LEASE_SECONDS = 15.0  # a worker renews its claims every few seconds; a dead one's expire after this
 
 
 def due(now: datetime) -> ColumnElement[bool]:
     return or_(InboxRow.next_attempt_at.is_(None), InboxRow.next_attempt_at <= now)
 
 
+def free_for(worker: str, now: datetime) -> ColumnElement[bool]:
+    """Not claimed, claimed by ``worker``, or claimed by someone whose lease ran out (a dead process)."""
+    return or_(InboxRow.lease_until.is_(None), InboxRow.lease_until <= now, InboxRow.claimed_by == worker)
+
+
 class SqlInbox:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Several gateway processes may share the database: each message is claimed with a lease before it
+    is worked, so it is worked by one process at a time, and a user's next message is claimed only once
+    the previous one is finished, which keeps each user's order across processes.
+
+    A claim is one conditional UPDATE of the user's oldest pending row (it must be pending, due, and not
+    leased by another process), atomic on SQLite and on PostgreSQL alike: of two processes claiming at
+    once, the second finds the row leased and gets nothing. (``FOR UPDATE SKIP LOCKED`` would let the
+    second one skip to the user's *next* message, which is what per-user order forbids.)
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, worker: str | None = None, lease_seconds: float = LEASE_SECONDS
+    ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.worker = worker or worker_name()
+        self.lease = timedelta(seconds=lease_seconds)
 
     async def receive(self, message: InboundMessage) -> bool:
         """Store an inbound update; False when it was already stored (a platform retry)."""
@@ -55,10 +81,22 @@ class SqlInbox:
         return True
 
     async def pending_users(self) -> list[str]:
-        """Users with a message due, the longest-waiting first."""
+        """Users with a message due and not worked by another process, the longest-waiting first."""
+        now = utcnow()
+        other = aliased(InboxRow)
+        held_elsewhere = (
+            select(other.id)
+            .where(
+                other.user_key == InboxRow.user_key,
+                other.status == "pending",
+                other.lease_until > now,
+                other.claimed_by != self.worker,
+            )
+            .exists()
+        )
         query = (
             select(InboxRow.user_key, func.min(InboxRow.id))
-            .where(InboxRow.status == "pending", due(utcnow()))
+            .where(InboxRow.status == "pending", due(now), ~held_elsewhere)
             .group_by(InboxRow.user_key)
             .order_by(func.min(InboxRow.id))
         )
@@ -66,16 +104,31 @@ class SqlInbox:
             return [user for user, _ in (await session.execute(query)).all()]
 
     async def next_for(self, user_key: str) -> Inbound | None:
-        """The user's oldest pending message, if due: a later one never overtakes it."""
-        query = (
-            select(InboxRow)
+        """Claim the user's oldest pending message if it is due and no other process works it: a later
+        message never overtakes it."""
+        now = utcnow()
+        oldest = (
+            select(InboxRow.id)
             .where(InboxRow.user_key == user_key, InboxRow.status == "pending")
             .order_by(InboxRow.id)
             .limit(1)
+            .scalar_subquery()
         )
-        async with self._sessions() as session:
+        async with self._sessions.begin() as session:
+            claimed = await session.execute(
+                update(InboxRow)
+                .where(InboxRow.id == oldest, InboxRow.status == "pending")
+                .where(due(now), free_for(self.worker, now))
+                .values(claimed_by=self.worker, lease_until=now + self.lease)
+                .execution_options(synchronize_session=False)
+            )
+            if deleted(claimed) != 1:
+                return None
+            # the row just claimed: this user's oldest pending one, now ours
+            query = select(InboxRow).where(InboxRow.user_key == user_key, InboxRow.status == "pending")
+            query = query.where(InboxRow.claimed_by == self.worker).order_by(InboxRow.id).limit(1)
             row = (await session.execute(query)).scalar_one_or_none()
-        if row is None or (row.next_attempt_at is not None and as_utc(row.next_attempt_at) > utcnow()):
+        if row is None:
             return None
         channel, user = split_user_key(row.user_key)
         message = InboundMessage(
@@ -89,6 +142,17 @@ class SqlInbox:
         )
         return Inbound(row.id, message, row.attempts, row.failures)
 
+    async def renew(self, inbound_ids: list[int]) -> None:
+        """Extend this process's claims on messages it is still working (a slow Rasa answer)."""
+        if not inbound_ids:
+            return
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(InboxRow)
+                .where(InboxRow.id.in_(inbound_ids), InboxRow.claimed_by == self.worker)
+                .values(lease_until=utcnow() + self.lease)
+            )
+
     async def postpone(self, inbound_id: int, seconds: float) -> None:
         await self._again(inbound_id, seconds)
 
@@ -101,27 +165,26 @@ class SqlInbox:
             await session.execute(
                 update(InboxRow)
                 .where(InboxRow.id == inbound_id)
-                .values(attempts=InboxRow.attempts + 1, next_attempt_at=later, **values)
+                .values(attempts=InboxRow.attempts + 1, next_attempt_at=later, lease_until=None, **values)
             )
 
     async def park(self, inbound: Inbound, reason: str, language: str, replies: list[Reply]) -> None:
         now = utcnow()
         message = inbound.message
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(InboxRow)
-                .where(InboxRow.id == inbound.id)
-                .values(
-                    status="parked",
-                    processed_at=now,
-                    text="",
-                    error=reason,
-                    failures=InboxRow.failures + 1,
-                    attempts=InboxRow.attempts + 1,
-                )
+            closed = await self._close(
+                session,
+                inbound.id,
+                status="parked",
+                processed_at=now,
+                text="",
+                error=reason,
+                failures=InboxRow.failures + 1,
+                attempts=InboxRow.attempts + 1,
             )
-            for reply in replies:
-                session.add(outbox_row(message.channel, message.user_key, language, reply, now))
+            if closed:
+                for reply in replies:
+                    session.add(outbox_row(message.channel, message.user_key, language, reply, now))
 
     async def finish(
         self, inbound: Inbound, language: str, replies: list[Reply], ephemeral: bool = False
@@ -133,13 +196,25 @@ class SqlInbox:
         kind = OutboundKind.EPHEMERAL if ephemeral else OutboundKind.REPLY
         message = inbound.message
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(InboxRow)
-                .where(InboxRow.id == inbound.id)
-                .values(status="done", processed_at=now, text="")  # the text is not kept
-            )
-            for reply in replies:
-                session.add(outbox_row(message.channel, message.user_key, language, reply, now, kind))
+            # the text is not kept
+            if await self._close(session, inbound.id, status="done", processed_at=now, text=""):
+                for reply in replies:
+                    session.add(outbox_row(message.channel, message.user_key, language, reply, now, kind))
+
+    async def _close(self, session: AsyncSession, inbound_id: int, **values: object) -> bool:
+        """End this process's work on a message; False when the claim was lost meanwhile (this process
+        stalled past its lease and another one took the message over): then its replies are not ours
+        to queue, the other process queues them."""
+        result = await session.execute(
+            update(InboxRow)
+            .where(InboxRow.id == inbound_id, InboxRow.status == "pending")
+            .where(InboxRow.claimed_by == self.worker)
+            .values(lease_until=None, **values)
+        )
+        if deleted(result) == 1:
+            return True
+        log.warning("inbox message %d was taken over by another process; its result is dropped", inbound_id)
+        return False
 
     async def last_inbound_at(self, user_key: str) -> datetime | None:
         query = select(func.max(InboxRow.received_at)).where(InboxRow.user_key == user_key)

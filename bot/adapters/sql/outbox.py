@@ -8,18 +8,29 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.adapters.sql.database import deleted
+from bot.adapters.sql.database import deleted, worker_name
 from bot.adapters.sql.tables import InboxRow, OutboxRow
 from bot.core.clock import as_utc, utcnow
 from bot.core.messages import Button, Outbound, OutboundKind, Reply
 
+SEND_LEASE_SECONDS = 60.0  # longer than any one send with its retries inside python-telegram-bot
+
 
 class SqlOutbox:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """Several gateway processes may share the database: a reply is claimed (with a lease) before it is
+    sent, so only one process sends it; a user's next reply is due only once the previous one is sent,
+    which keeps their order across processes. A process that dies mid-send leaves a lease that runs out:
+    then another one sends the reply (at least once: the platform may have received it already)."""
+
+    def __init__(
+        self, engine: AsyncEngine, worker: str | None = None, lease_seconds: float = SEND_LEASE_SECONDS
+    ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.worker = worker or worker_name()
+        self.lease = timedelta(seconds=lease_seconds)
 
     async def queue(
         self, channel: str, user_key: str, language: str, replies: list[Reply], kind: str = "reply"
@@ -37,7 +48,25 @@ class SqlOutbox:
         first: dict[str, OutboxRow] = {}
         for row in rows:
             first.setdefault(row.user_key, row)
-        return [_outbound(row) for row in first.values() if as_utc(row.next_attempt_at) <= now]
+        due = [row for row in first.values() if as_utc(row.next_attempt_at) <= now]
+        return [_outbound(row) for row in due if self._free(row, now)]
+
+    def _free(self, row: OutboxRow, now: datetime) -> bool:
+        return row.lease_until is None or as_utc(row.lease_until) <= now or row.claimed_by == self.worker
+
+    async def claim(self, outbound_id: int) -> bool:
+        """Take a due reply for this process to send; False when another process has it."""
+        now = utcnow()
+        free = or_(
+            OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= now, OutboxRow.claimed_by == self.worker
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == outbound_id, OutboxRow.status == "pending", free)
+                .values(claimed_by=self.worker, lease_until=now + self.lease)
+            )
+        return deleted(result) == 1
 
     async def sent(self, outbound_id: int, platform_message_id: str) -> None:
         async with self._sessions.begin() as session:
@@ -56,6 +85,7 @@ class SqlOutbox:
             sent_at=utcnow(),
             attempts=OutboxRow.attempts + 1,
             error=None,
+            lease_until=None,
         )
 
     async def part_sent(self, outbound_id: int, parts_sent: int, platform_message_id: str) -> None:
@@ -68,10 +98,13 @@ class SqlOutbox:
             next_attempt_at=utcnow() + timedelta(seconds=delay),
             attempts=OutboxRow.attempts + 1,
             error=error,
+            lease_until=None,
         )
 
     async def failed(self, outbound_id: int, error: str) -> None:
-        await self._update(outbound_id, status="failed", attempts=OutboxRow.attempts + 1, error=error)
+        await self._update(
+            outbound_id, status="failed", attempts=OutboxRow.attempts + 1, error=error, lease_until=None
+        )
 
     async def hold(self, user_key: str) -> None:
         """WhatsApp window closed: keep this user's replies until they write again."""

@@ -55,6 +55,9 @@ class InboxRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: due now
     error: Mapped[str | None] = mapped_column(Text)  # why it was parked (an error type, never text)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the gateway process working it, until when (several gateways share one database)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class OutboxRow(Base):
@@ -78,6 +81,8 @@ class OutboxRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_by: Mapped[str | None] = mapped_column(String(100))  # the gateway process sending it
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class UserRefRow(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.sql.tables import (
@@ -148,6 +148,21 @@ class SqlTicketStore(TicketErasure):
                 .all()
             )
             return [await load_ticket(session, row, full=False) for row in rows]
+
+    async def opened_since(
+        self, since: datetime, user_key: str | None = None, city: str | None = None
+    ) -> int:
+        """A count, for the limits: the user's tickets (through their ref) or the city's."""
+        query = select(func.count()).select_from(TicketRow).where(TicketRow.created_at >= since)
+        if city is not None:
+            query = query.where(TicketRow.city == city)
+        async with self._sessions() as session:
+            if user_key is not None:
+                ref = await ref_row(session, user_key)
+                if ref is None:
+                    return 0
+                query = query.where(TicketRow.user_ref == ref.ref)
+            return int((await session.execute(query)).scalar_one())
 
     async def held_for_user(self, user_key: str) -> Ticket | None:
         """The ticket a mediator holds for this user, if any: their messages go there, not to Rasa."""

@@ -93,10 +93,12 @@ class TelegramChannel(SendsParts):
         press, the callback query id that must be answered. ``InvalidMessage`` for what is no update."""
         try:
             update = Update.de_json(data, self.bot)
-        except (TypeError, KeyError, ValueError, AttributeError) as exc:  # a field missing or mistyped
+            # python-telegram-bot checks no types: a field missing or mistyped fails as it is read
+            return self._read(update) if update is not None else (None, None)
+        except (TypeError, KeyError, ValueError, AttributeError) as exc:
             raise InvalidMessage(f"not a Telegram update: {type(exc).__name__}") from None
-        if update is None:
-            return None, None
+
+    def _read(self, update: Update) -> tuple[InboundMessage | None, str | None]:
         platform_id = str(update.update_id)
         if update.callback_query is not None:
             query = update.callback_query

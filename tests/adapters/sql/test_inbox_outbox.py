@@ -3,7 +3,11 @@ gateway runs on by default)."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.sql.database import create_engine, migrate
 from bot.adapters.sql.inbox import SqlInbox
+from bot.adapters.sql.outbox import SqlOutbox
 from bot.adapters.sql.tables import InboxRow
 from bot.core.clock import utcnow
-from bot.core.messages import Button, Inbound, InboundMessage, Kind, Outbound, Reply
-from tests.helpers.databases import Mailbox
+from bot.core.messages import Button, ChatResult, Inbound, InboundMessage, Kind, Outbound, Reply
+from bot.messaging.inbox_worker import InboxWorker
+from tests.helpers.databases import Mailbox, database
 
 AMINA = "whatsapp:393331234567"
 OLEG = "telegram:4242"
@@ -395,3 +401,112 @@ async def test_forget_on_whatsapp_keeps_the_window_for_its_confirmation_then_lea
     [confirmation] = await mailbox.outbox.due(utcnow())
     await mailbox.outbox.sent(confirmation.id, "wamid.OUT")
     assert await inbox_rows(engine) == [] and await mailbox.outbox_rows(AMINA) == []
+
+
+# --- several gateway processes on one database ------------------------------------------------------
+
+
+@dataclass
+class Recorder:
+    """An answerer that takes a while and writes down who answered what, when (``InboxWorker``'s port)."""
+
+    name: str
+    log: list[tuple[str, str, str, float, float]]  # (worker, user key, text, started, ended)
+
+    async def answer(self, message: InboundMessage) -> ChatResult:
+        started = time.monotonic()
+        await asyncio.sleep(0.01)
+        self.log.append((self.name, message.user_key, message.text, started, time.monotonic()))
+        return ChatResult(language="it", replies=[Reply(f"re:{message.text}")])
+
+    async def language_for(self, message: InboundMessage) -> str:
+        return "it"
+
+    def outage_notice(self, language: str) -> Reply:
+        return Reply("later")
+
+    def apology(self, language: str) -> Reply:
+        return Reply("sorry")
+
+
+USERS, TOTAL = 40, 120
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_two_gateways_work_each_message_once_in_each_users_order(kind: str, tmp_path: Path) -> None:
+    with database(kind, tmp_path) as url:
+        migrate(url)
+        engines = [create_engine(url), create_engine(url)]
+        try:
+            first = SqlInbox(engines[0])
+            for index in range(TOTAL):  # 40 users (more than one worker takes at once), 3 messages each
+                user, text = str(index % USERS), f"m{index // USERS}"
+                said = InboundMessage("telegram", user, text, Kind.TEXT, str(index))
+                await first.receive(said)
+            log: list[tuple[str, str, str, float, float]] = []
+            workers = [
+                InboxWorker(SqlInbox(e), SqlOutbox(e), Recorder(f"gateway{i}", log), asyncio.Event())
+                for i, e in enumerate(engines)
+            ]
+            tasks = [asyncio.create_task(w.run()) for w in workers]
+            try:
+                for _ in range(600):
+                    if len(log) >= TOTAL:
+                        break
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.3)  # time for a duplicate to show up, if there were one
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for worker in workers:
+                    await worker.stop()
+            answered = [(user, text) for _, user, text, _, _ in log]
+            expected = {(f"telegram:{i % USERS}", f"m{i // USERS}") for i in range(TOTAL)}
+            assert sorted(answered) == sorted(expected)
+            assert {name for name, *_ in log} == {"gateway0", "gateway1"}, "both did some of the work"
+            for user in {user for _, user, *_ in log}:
+                mine = [(text, started, ended) for _, u, text, started, ended in log if u == user]
+                assert [text for text, _, _ in mine] == [f"m{k}" for k in range(3)], "order kept"
+                assert all(later[1] >= earlier[2] for earlier, later in itertools.pairwise(mine))
+            replies = await Mailbox(engines[0]).outbox_rows("telegram:3")
+            assert [r.text for r in replies] == [f"re:m{k}" for k in range(3)]  # each queued once
+        finally:
+            for engine in engines:
+                await engine.dispose()
+
+
+async def test_a_dead_gateways_claim_runs_out_and_its_late_answer_is_dropped(engine: AsyncEngine) -> None:
+    dying, alive = SqlInbox(engine, "dying", lease_seconds=0.3), SqlInbox(engine, "alive")
+    await dying.receive(telegram("1"))
+    claimed = await dying.next_for(OLEG)
+    assert claimed is not None
+    assert await alive.pending_users() == [] and await alive.next_for(OLEG) is None  # leased
+    await asyncio.sleep(0.4)
+    taken = await alive.next_for(OLEG)
+    assert taken is not None and taken.id == claimed.id
+    await dying.finish(claimed, "uk", [Reply("late answer of a stalled process")])
+    await alive.finish(taken, "uk", [Reply("the answer")])
+    assert [r.text for r in await Mailbox(engine).outbox_rows(OLEG)] == ["the answer"]
+
+
+async def test_renewing_keeps_a_slow_answer_claimed(engine: AsyncEngine) -> None:
+    slow, other = SqlInbox(engine, "slow", lease_seconds=0.3), SqlInbox(engine, "other")
+    await slow.receive(telegram("1"))
+    claimed = await slow.next_for(OLEG)
+    assert claimed is not None
+    for _ in range(3):
+        await asyncio.sleep(0.15)
+        await slow.renew([claimed.id])
+    assert await other.next_for(OLEG) is None
+
+
+async def test_a_reply_is_sent_by_one_gateway_and_the_next_waits_for_it(engine: AsyncEngine) -> None:
+    one, two = SqlOutbox(engine, "one"), SqlOutbox(engine, "two")
+    await one.queue("telegram", OLEG, "uk", [Reply("first"), Reply("second")])
+    (due,) = await one.due(utcnow())
+    assert await one.claim(due.id)
+    assert not await two.claim(due.id)
+    assert await two.due(utcnow()) == []  # the user's line waits behind the first reply
+    await one.sent(due.id, "m1")
+    (next_due,) = await two.due(utcnow())
+    assert next_due.reply.text == "second" and await two.claim(next_due.id)

@@ -136,6 +136,23 @@ async def test_claim_reply_hold_close(stores: Stores) -> None:
         await tickets.release(amal, ticket.id)
 
 
+async def test_tickets_opened_since_per_user_and_per_city_closed_ones_included(stores: Stores) -> None:
+    tickets, mediators = stores
+    before = utcnow() - timedelta(seconds=1)
+    first = await tickets.open(new())
+    await tickets.open(new(urgent=True))
+    await tickets.open(new(user="telegram:2"))
+    await tickets.open(new(city="roma", province="RM"))
+    amal = await mediator(mediators, "amal@sportello.it", ["caserta"])
+    await tickets.claim(amal, first.id)
+    await tickets.close(amal, first.id, Outcome.RESOLVED)
+    assert await tickets.opened_since(before, user_key="telegram:1") == 3
+    assert await tickets.opened_since(before, city="caserta") == 3
+    assert await tickets.opened_since(before, user_key="telegram:1", city="roma") == 1
+    assert await tickets.opened_since(before, user_key="telegram:nobody") == 0
+    assert await tickets.opened_since(utcnow() + timedelta(seconds=1), city="caserta") == 0
+
+
 async def test_only_a_coordinator_reassigns(stores: Stores) -> None:
     tickets, mediators = stores
     ticket = await tickets.open(new())

@@ -1,4 +1,5 @@
-"""Inbox retries of their own: a failure count, when the message is due again, why it was parked.
+"""Inbox retries of their own (a failure count, when the message is due again, why it was parked), and
+leases on inbox and outbox rows: which gateway process works a row, until when.
 
 Revision ID: 0005
 Revises: 0004
@@ -20,9 +21,17 @@ def upgrade() -> None:
         batch.add_column(sa.Column("failures", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("error", sa.Text(), nullable=True))
+    for table in ("inbox", "outbox"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("claimed_by", sa.String(100), nullable=True))
+            batch.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    for table in ("inbox", "outbox"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("lease_until")
+            batch.drop_column("claimed_by")
     with op.batch_alter_table("inbox") as batch:
         batch.drop_column("error")
         batch.drop_column("next_attempt_at")
