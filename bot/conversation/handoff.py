@@ -28,6 +28,12 @@ TOPIC_CONFIDENCE = 0.4  # as Rasa's FallbackClassifier: below it, the few words 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
+def opening_key(message: InboundMessage) -> str:
+    """The inbound message as a key of the ticket it opens ("" when it has no platform id: the web chat
+    answers in the request, and a failed request is a new message)."""
+    return f"{message.channel}:{message.platform_id}" if message.platform_id else ""
+
+
 def read_words(request: HandoffRequest, words: Understanding, catalog: Catalog) -> HandoffRequest:
     """The ticket's topic and urgency from the few words and the conversation so far: danger in the
     words makes the ticket urgent and gives it the urgent topic; otherwise the conversation's topic
@@ -78,6 +84,12 @@ class Handoff:
         if city_id not in self.catalog.cities:
             return [Reply(tr._("Which city are you in? I will tell you how to reach our team."))]
         city = self.catalog.city(city_id)
+        key = opening_key(message)
+        replayed = await self.tickets.opened_by(key) if key else None
+        if replayed is not None:  # a replay after a crash: the same ticket, the same answer
+            log.info("ticket %s: its opening message came again", replayed.id)
+            await self._notify_staff(replayed)
+            return self._confirmation(replayed, city.name, self.working_days(city.id), language)
         already = await self.tickets.open_for_user(message.user_key)
         words = "" if message.is_payload else message.text
         urgent_one = next((t for t in already if t.urgent), None)
@@ -114,26 +126,32 @@ class Handoff:
                 details=words,
                 due_at=due,
                 transcript=tuple(await self.transcript.conversation(message.user_key)),
+                opened_by=key,
             )
         )
         self.events.publish(TicketEvent(ticket.id, "new", ticket.city))
         await self._notify_staff(ticket)
         await self._alert_on_burst(city.id, city.name)
         log.info("ticket %s opened (%s, %s)", ticket.id, ticket.city, ticket.language)
+        return self._confirmation(ticket, city.name, days, language)
+
+    def _confirmation(self, ticket: Ticket, city_name: str, days: int, language: str) -> list[Reply]:
+        """What the user is told once their ticket is open: its number, who answers and when."""
+        tr = self.translations(language)
         when = (
             tr._("today, as soon as possible")
-            if request.urgent
+            if ticket.urgent
             else tr._("within {days} working days", days=days)
         )
         text = tr._(
             "Your request number is {ticket}. A person from the one-stop shop in {city} will answer you "
             "here {when}. You can write /status to see your requests.",
             ticket=ticket.id,
-            city=city.name,
+            city=city_name,
             when=when,
         )
         replies = [Reply(text)]
-        if request.urgent:
+        if ticket.urgent:
             urgent = tr._(
                 "Your request is urgent: a person will try to answer you within {hours} hours. "
                 "If you are in danger now, call 112. It is free.",
@@ -188,8 +206,9 @@ class Handoff:
 
     async def _notify_staff(self, ticket: Ticket) -> None:
         """A line in the staff's group: the ticket's id, city, language, topic and a link, no words of
-        the user's (the group is a chat app, not the dashboard)."""
-        if not self.staff_chat:
+        the user's (the group is a chat app, not the dashboard). Once per ticket: a replay of the
+        opening message after a crash sends it only if the first run did not get that far."""
+        if not self.staff_chat or ticket.staff_notified:
             return
         tr = self.translations(STAFF_LANGUAGE)
         text = tr._(
@@ -203,3 +222,4 @@ class Handoff:
         )
         channel = self.staff_chat.split(":", 1)[0]
         await self.outbox.queue(channel, self.staff_chat, STAFF_LANGUAGE, [Reply(text)])
+        await self.tickets.mark_notified(ticket.id)  # a crash just before this: told twice, never zero

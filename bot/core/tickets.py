@@ -72,6 +72,7 @@ class Ticket:
     transcript: list[Entry] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     assignee_id: int | None = None
+    staff_notified: bool = False  # the staff group was told of it (a replay must not tell it twice)
 
     @property
     def held(self) -> bool:
@@ -109,6 +110,9 @@ class NewTicket:
     details: str
     due_at: datetime
     transcript: tuple[Entry, ...] = ()
+    # the inbound message that opened it ("telegram:<update id>"): opening again from the same message (a
+    # replay after a crash) gives back this ticket instead of a second one; "" for the web chat
+    opened_by: str = ""
 
 
 @dataclass(frozen=True)

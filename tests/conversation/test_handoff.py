@@ -7,7 +7,7 @@ import json
 import sqlite3
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -328,3 +328,29 @@ def test_read_words_keeps_the_conversation_and_adds_what_the_words_say(
     catalog: Catalog, before: HandoffRequest, words: Understanding, after: HandoffRequest
 ) -> None:
     assert read_words(before, words, catalog) == after
+
+
+async def test_the_opening_message_replayed_after_a_crash_opens_no_second_ticket(world: World) -> None:
+    """The gateway crashed after the ticket was stored and before the message was marked answered: the
+    same message comes again. Same ticket, same answer, the staff group told once."""
+    handoff = world.handoff
+    handoff.staff_chat = "telegram:-100200300"
+    words = InboundMessage("telegram", "777", WORDS, platform_id="update-9001", language_hint="en")
+    request = HandoffRequest("eviction", True)
+    first = await handoff.open_ticket(words, "caserta", request, "en")
+    again = await handoff.open_ticket(words, "caserta", request, "en")
+    assert again == first
+    assert await world.tickets.opened_since(utcnow() - timedelta(hours=1)) == 1
+    assert len(await world.mailbox.outbox_rows("telegram:-100200300")) == 1
+    other = replace(words, platform_id="update-9002")  # a new message is a new request (joined: urgent)
+    assert "We added your message" in (await handoff.open_ticket(other, "caserta", request, "en"))[0].text
+
+
+async def test_a_replay_tells_the_staff_group_if_the_first_run_did_not(world: World) -> None:
+    handoff = world.handoff
+    words = InboundMessage("telegram", "777", WORDS, platform_id="update-9003", language_hint="en")
+    await handoff.open_ticket(words, "caserta", HandoffRequest("eviction", False), "en")  # no staff chat yet
+    handoff.staff_chat = "telegram:-100200300"
+    await handoff.open_ticket(words, "caserta", HandoffRequest("eviction", False), "en")
+    await handoff.open_ticket(words, "caserta", HandoffRequest("eviction", False), "en")
+    assert len(await world.mailbox.outbox_rows("telegram:-100200300")) == 1

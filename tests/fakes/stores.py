@@ -311,6 +311,7 @@ class MemoryTicketStore:
         self.user_keys: dict[str, str] = {}  # ref -> user key
         self.audit_log: list[tuple[int | None, str, str | None, str]] = []
         self.audit_times: list[datetime] = []
+        self.opened: dict[str, str] = {}  # inbound message key -> ticket id
         self._counter = itertools.count(1)
 
     async def open(self, new: NewTicket) -> Ticket:
@@ -338,7 +339,16 @@ class MemoryTicketStore:
             new.details,
             transcript=transcript,
         )
+        if new.opened_by:
+            self.opened[new.opened_by] = ticket_id
         return self.tickets[ticket_id]
+
+    async def opened_by(self, message_key: str) -> Ticket | None:
+        ticket_id = self.opened.get(message_key)
+        return self.tickets.get(ticket_id) if ticket_id else None
+
+    async def mark_notified(self, ticket_id: str) -> None:
+        self._change(ticket_id, staff_notified=True)
 
     async def get(self, ticket_id: str) -> Ticket:
         if ticket_id not in self.tickets:

@@ -121,6 +121,8 @@ class TicketRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_by: Mapped[str | None] = mapped_column(String(250), unique=True)  # the inbound message
+    staff_notified: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class TicketEntryRow(Base):

@@ -48,6 +48,7 @@ async def load_ticket(session: AsyncSession, row: TicketRow, full: bool = True) 
         transcript=entries,
         notes=notes,
         assignee_id=row.assignee_id,
+        staff_notified=bool(row.staff_notified),
     )
 
 async def mediator_names(session: AsyncSession) -> dict[int, str]:

@@ -73,6 +73,7 @@ class SqlTicketStore(TicketErasure):
                     details=new.details,
                     created_at=now,
                     due_at=new.due_at,
+                    opened_by=new.opened_by or None,
                 )
             )
             for entry in new.transcript:
@@ -86,6 +87,16 @@ class SqlTicketStore(TicketErasure):
                     TicketEntryRow(ticket_id=ticket_id, author=Author.USER.value, text=new.details, at=now)
                 )
         return await self.get(ticket_id)
+
+    async def opened_by(self, message_key: str) -> Ticket | None:
+        """The ticket an inbound message opened, if it did (a replay after a crash)."""
+        async with self._sessions() as session:
+            query = select(TicketRow.id).where(TicketRow.opened_by == message_key)
+            ticket_id = (await session.execute(query)).scalar_one_or_none()
+        return await self.get(ticket_id) if ticket_id else None
+
+    async def mark_notified(self, ticket_id: str) -> None:
+        await self._set(ticket_id, staff_notified=True)
 
     async def _next_number(self, session: AsyncSession, city: str, year: int) -> int:
         query = select(TicketCounterRow).where(TicketCounterRow.city == city, TicketCounterRow.year == year)
