@@ -1,9 +1,10 @@
 """Benchmark the Telegram webhook path: N deliveries from U users against the real assistant.
 
-    .venv/bin/python scripts/bench_webhooks.py [--messages 1000] [--users 50]
+    .venv/bin/python scripts/bench_webhooks.py [--messages 1000] [--users 50] [--rate 200]
 
 Starts Rasa, the action server and the gateway on free ports with a local fake Telegram Bot API,
-fires the deliveries from U concurrent senders as fast as the gateway acknowledges them, and prints:
+offers the deliveries at --rate per second from U chats (each chat's one after another, as Telegram
+delivers them), and prints:
   - acknowledgement latency (webhook POST -> 200) percentiles,
   - end-to-end latency per message: acknowledged -> answered by Rasa (inbox processed_at), and
     acknowledged -> first reply accepted by Telegram (outbox sent_at), from the gateway's own tables,
@@ -55,8 +56,10 @@ def texts(count: int) -> list[str]:
     return (pool[::step] * 2)[:count]
 
 
-def fire(url: str, updates: list[dict[str, object]], acks: list[float]) -> None:
-    for update in updates:
+def fire(url: str, updates: list[tuple[float, dict[str, object]]], acks: list[float], start: float) -> None:
+    """One chat's deliveries, each at its offered time (or at once when late), one after another."""
+    for offset, update in updates:
+        time.sleep(max(0.0, start + offset - time.monotonic()))
         request = urllib.request.Request(
             url,
             data=json.dumps(update).encode(),
@@ -76,7 +79,18 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=200, help="updates offered per second; 0: at once")
+    parser.add_argument(
+        "--compare", action="store_true", help="first one transaction per update, then the group commit"
+    )
     args = parser.parse_args()
+    for group_commit in (False, True) if args.compare else (True,):
+        print(f"== group commit {'on' if group_commit else 'off'}", flush=True)
+        measure(args, group_commit)
+    return 0
+
+
+def measure(args: argparse.Namespace, group_commit: bool) -> None:
     telegram = FakeTelegram()
     fake = ThreadedServer(fake_telegram_app(telegram)).start()
     with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "processes.log", "wb") as log:
@@ -87,6 +101,7 @@ def main() -> int:
             TELEGRAM_SECRET_TOKEN=SECRET,
             TELEGRAM_API_BASE_URL=f"{fake.url}/bot",
             SPORTELLO_MESSAGES_PER_MINUTE=1_000_000,  # 20 messages per user, as fast as possible
+            SPORTELLO_GROUP_COMMIT=group_commit,
         )
         print("starting the assistant ...", flush=True)
         try:
@@ -94,23 +109,25 @@ def main() -> int:
                 run(args, telegram, f"http://127.0.0.1:{settings.port}/webhooks/telegram", settings.data_dir)
         finally:
             fake.stop()
-    return 0
 
 
 def run(args: argparse.Namespace, telegram: FakeTelegram, url: str, data_dir: Path) -> None:
     users = [TelegramUser(id=900000 + i, language_code=None) for i in range(args.users)]
-    per_user: list[list[dict[str, object]]] = [[] for _ in users]
+    per_user: list[list[tuple[float, dict[str, object]]]] = [[] for _ in users]
     for index, text in enumerate(texts(args.messages)):
-        per_user[index % len(users)].append(telegram.text_message(text, user=users[index % len(users)]))
+        offset = index / args.rate if args.rate else 0.0
+        update = telegram.text_message(text, user=users[index % len(users)])
+        per_user[index % len(users)].append((offset, update))
     acks: list[float] = []
-    threads = [threading.Thread(target=fire, args=(url, updates, acks)) for updates in per_user]
-    started = time.monotonic()
+    started = time.monotonic() + 0.5
+    threads = [threading.Thread(target=fire, args=(url, updates, acks, started)) for updates in per_user]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     fired = time.monotonic() - started
-    print(f"{len(acks)} deliveries from {args.users} users acknowledged in {fired:.1f} s")
+    offered = f"offered at {args.rate:g}/s" if args.rate else "all at once"
+    print(f"{len(acks)} deliveries from {args.users} users ({offered}) acknowledged in {fired:.1f} s")
     print(f"acknowledgement: {percentiles(acks)}")
     database = sqlite3.connect(data_dir / "sportello.db")
     while database.execute("select count(*) from inbox where status = 'pending'").fetchone()[0]:

@@ -72,6 +72,10 @@ class Inbox(Protocol):
         """Store a message; False when it was stored already (a platform's retry)."""
         ...
 
+    async def receive_many(self, messages: list[InboundMessage]) -> list[bool]:
+        """Store messages in one transaction (a group commit); for each, False if stored already."""
+        ...
+
     async def pending_users(self) -> list[str]:
         """Users with a message due (not waiting for a retry), the longest-waiting first."""
         ...

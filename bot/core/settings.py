@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     retention_tickets_days: int = Field(180, alias="SPORTELLO_RETENTION_TICKETS_DAYS", ge=1)
     retention_audit_days: int = Field(730, alias="SPORTELLO_RETENTION_AUDIT_DAYS", ge=30)
     retention_every_hours: float = Field(6.0, alias="SPORTELLO_RETENTION_EVERY_HOURS", gt=0)
+    # webhooks' updates stored together, one transaction per batch (off: one per update; benchmarks)
+    group_commit: bool = Field(True, alias="SPORTELLO_GROUP_COMMIT")
 
     # Telegram: enabled when the token is set. No webhook URL: long polling (a laptop).
     telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")

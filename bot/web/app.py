@@ -38,6 +38,7 @@ from bot.core.ports import OutboundChannel
 from bot.core.settings import Settings
 from bot.knowledge import KnowledgeStore
 from bot.messaging.inbox_worker import InboxWorker
+from bot.messaging.intake import GroupCommit
 from bot.messaging.sender import OutboxSender
 from bot.messaging.supervisor import Supervisor
 from bot.web import health, webchat, webhooks
@@ -52,6 +53,7 @@ from bot.web.keys import (
     HTTP,
     INBOX,
     INBOX_WORKER,
+    INTAKE,
     LANGUAGE_NAMES,
     MEDIATION,
     MEDIATORS,
@@ -80,6 +82,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(url)
     app[DATABASE] = engine
     app[INBOX] = SqlInbox(engine)
+    app[INTAKE] = GroupCommit(app[INBOX], enabled=app[SETTINGS].group_commit)
     app[OUTBOX] = SqlOutbox(engine)
     yield
     await engine.dispose()

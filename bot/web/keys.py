@@ -20,6 +20,7 @@ from bot.core.languages import LanguageNames
 from bot.core.ports import Inbox, MediatorStore, Outbox, RateLimiter, TicketEvents
 from bot.core.settings import Settings
 from bot.messaging.inbox_worker import InboxWorker
+from bot.messaging.intake import GroupCommit
 from bot.messaging.sender import OutboxSender
 
 
@@ -44,6 +45,7 @@ LANGUAGE_NAMES = web.AppKey("language_names", LanguageNames)
 HTTP = web.AppKey("http", ClientSession)
 DATABASE = web.AppKey("database", AsyncEngine)
 INBOX: web.AppKey[Inbox] = web.AppKey("inbox")
+INTAKE = web.AppKey("intake", GroupCommit)  # where webhooks store their updates (a group commit)
 OUTBOX: web.AppKey[Outbox] = web.AppKey("outbox")
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
 

@@ -20,8 +20,8 @@ from bot.core.text import UnsafeJson, load_json
 from bot.web.keys import (
     CHAT_LIMITS,
     CONVERSATION,
-    INBOX,
     INBOX_WORKER,
+    INTAKE,
     OUTBOX,
     SENDER,
     SETTINGS,
@@ -41,7 +41,7 @@ def same_secret(given: str, expected: str) -> bool:
 async def store(app: web.Application, message: InboundMessage) -> bool:
     if not await within_limits(app, message):
         return False
-    new = await app[INBOX].receive(message)
+    new = await app[INTAKE].receive(message)
     if new:
         app[INBOX_WORKER].wake.set()
     return new

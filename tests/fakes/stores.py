@@ -201,6 +201,9 @@ class MemoryInbox:
         self.rows.append((Inbound(next(self._ids), stamped, 0), "pending"))
         return True
 
+    async def receive_many(self, messages: list[InboundMessage]) -> list[bool]:
+        return [await self.receive(message) for message in messages]
+
     async def pending_users(self) -> list[str]:
         now = utcnow()
         due = [i for i, s in self.rows if s == "pending" and self.due_at.get(i.id, now) <= now]

@@ -10,7 +10,8 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -35,6 +36,21 @@ def free_for(worker: str, now: datetime) -> ColumnElement[bool]:
     return or_(InboxRow.lease_until.is_(None), InboxRow.lease_until <= now, InboxRow.claimed_by == worker)
 
 
+def inbox_values(message: InboundMessage, now: datetime) -> dict[str, object]:
+    return {
+        "channel": message.channel,
+        "platform_id": message.platform_id,
+        "user_key": message.user_key,
+        "kind": message.kind.value,
+        "text": message.text,
+        "language_hint": message.language_hint,
+        "received_at": as_utc(message.received_at or now).astimezone(timezone.utc),
+        "status": "pending",
+        "attempts": 0,
+        "failures": 0,
+    }
+
+
 class SqlInbox:
     """Several gateway processes may share the database: each message is claimed with a lease before it
     is worked, so it is worked by one process at a time, and a user's next message is claimed only once
@@ -50,35 +66,37 @@ class SqlInbox:
         self, engine: AsyncEngine, worker: str | None = None, lease_seconds: float = LEASE_SECONDS
     ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._dialect = engine.dialect.name
         self.worker = worker or worker_name()
         self.lease = timedelta(seconds=lease_seconds)
 
     async def receive(self, message: InboundMessage) -> bool:
         """Store an inbound update; False when it was already stored (a platform retry)."""
-        row = InboxRow(
-            channel=message.channel,
-            platform_id=message.platform_id,
-            user_key=message.user_key,
-            kind=message.kind.value,
-            text=message.text,
-            language_hint=message.language_hint,
-            received_at=as_utc(message.received_at or utcnow()).astimezone(timezone.utc),
-            status="pending",
-            attempts=0,
-        )
-        try:
-            async with self._sessions.begin() as session:
-                session.add(row)
-                # the user wrote: the WhatsApp window is open again, held replies may go
-                if message.channel == "whatsapp":
-                    await session.execute(
-                        update(OutboxRow)
-                        .where(OutboxRow.user_key == message.user_key, OutboxRow.status == "held")
-                        .values(status="pending", next_attempt_at=utcnow())
-                    )
-        except IntegrityError:
-            return False
-        return True
+        (stored,) = await self.receive_many([message])
+        return stored
+
+    async def receive_many(self, messages: list[InboundMessage]) -> list[bool]:
+        """Store updates in one transaction (one disk flush for all: a group commit); for each, False
+        when it was already stored. A duplicate is skipped by the unique key, not by an error, so the
+        others in the batch are kept."""
+        insert = sqlite_insert if self._dialect == "sqlite" else postgresql_insert
+        now = utcnow()
+        stored = []
+        async with self._sessions.begin() as session:
+            for message in messages:
+                values = inbox_values(message, now)
+                result = await session.execute(insert(InboxRow).values(**values).on_conflict_do_nothing())
+                stored.append(deleted(result) == 1)
+            # the user wrote: the WhatsApp window is open again, held replies may go
+            arrived = [m for m, new in zip(messages, stored, strict=True) if new]
+            writers = {m.user_key for m in arrived if m.channel == "whatsapp"}
+            if writers:
+                await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.user_key.in_(writers), OutboxRow.status == "held")
+                    .values(status="pending", next_attempt_at=now)
+                )
+        return stored
 
     async def pending_users(self) -> list[str]:
         """Users with a message due and not worked by another process, the longest-waiting first."""

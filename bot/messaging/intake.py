@@ -1,0 +1,71 @@
+"""Where webhooks hand their updates to the inbox: a group commit.
+
+A webhook must answer within milliseconds (Telegram and Meta treat a slow one as failing and send again),
+but it may answer only once its update is durably stored. One transaction per update means one disk flush
+per update: at 200 updates a second they queue behind each other. Here the updates that arrive within a
+few milliseconds are stored in one transaction, and each webhook answers when that one commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from bot.core.messages import InboundMessage
+
+log = logging.getLogger(__name__)
+WINDOW_SECONDS = 0.002  # how long the first update of a batch waits for others
+MAX_BATCH = 200
+
+
+class StoresMany(Protocol):
+    async def receive_many(self, messages: list[InboundMessage]) -> list[bool]: ...
+
+
+class GroupCommit:
+    """``receive(message)``: True once stored, False if it was stored before (a platform's retry).
+    A failed commit fails every webhook of the batch (the platforms then send again).
+    ``enabled=False`` stores each update in its own transaction (what it replaces, for comparison)."""
+
+    def __init__(
+        self,
+        inbox: StoresMany,
+        window: float = WINDOW_SECONDS,
+        max_batch: int = MAX_BATCH,
+        enabled: bool = True,
+    ) -> None:
+        self.inbox = inbox
+        self.enabled = enabled
+        self.window = window
+        self.max_batch = max_batch
+        self._waiting: list[tuple[InboundMessage, asyncio.Future[bool]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self.batches: list[int] = []  # sizes of the last batches (for the benchmark), bounded
+
+    async def receive(self, message: InboundMessage) -> bool:
+        if not self.enabled:
+            (alone,) = await self.inbox.receive_many([message])
+            return alone
+        stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, stored))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        return await stored
+
+    async def _flush(self) -> None:
+        """Write what waits, batch after batch, until nothing does."""
+        await asyncio.sleep(self.window)
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
+            self.batches = [*self.batches[-99:], len(batch)]
+            try:
+                results = await self.inbox.receive_many([message for message, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - handed to every waiting webhook, which answers 5xx
+                for _, stored in batch:
+                    if not stored.done():
+                        stored.set_exception(exc)
+                continue
+            for (_, stored), result in zip(batch, results, strict=True):
+                if not stored.done():
+                    stored.set_result(result)
