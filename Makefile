@@ -19,11 +19,19 @@ help:
 	@echo "make knowledge-check   check knowledge/ and print the coverage table"
 	@echo "make lint  ruff, mypy and the layer contracts (import-linter)"
 
-# The app environment: our code on current libraries (pinned in requirements/app.txt).
+# The app environment: our code on current libraries (pinned in requirements/app.txt), what `make run`
+# needs and nothing more: a server that only runs the desk carries no test tools.
 $(APP_VENV)/.installed: pyproject.toml requirements/app.txt
 	@echo "== setting up the app environment ($(APP_VENV))"
 	@test -x $(APP_PY) || $(PYTHON310) -m venv $(APP_VENV)
 	$(APP_PY) -m pip install --quiet --upgrade pip
+	$(APP_PY) -m pip install --quiet -c requirements/app.txt -e .
+	@touch $@
+
+# The dev extras (pytest, hypothesis, playwright, ruff, mypy, import-linter), added for `make test` and
+# `make lint` only; again whenever the runtime environment is set up again.
+$(APP_VENV)/.dev-installed: $(APP_VENV)/.installed
+	@echo "== adding the dev tools to $(APP_VENV)"
 	$(APP_PY) -m pip install --quiet -c requirements/app.txt -e '.[dev]'
 	@touch $@
 
@@ -44,11 +52,11 @@ model: setup
 run: model
 	@$(APP_PY) -m bot run
 
-test: model lint
+test: model lint $(APP_VENV)/.dev-installed
 	@scripts/ensure-chromium
 	@$(APP_PY) -m pytest -ra $(PYTEST_ARGS)
 
-lint: $(APP_VENV)/.installed
+lint: $(APP_VENV)/.dev-installed
 	@$(APP_VENV)/bin/ruff check bot actions tests scripts rasa_components
 	@$(APP_VENV)/bin/mypy
 	@$(APP_VENV)/bin/lint-imports --no-cache

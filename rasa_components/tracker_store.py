@@ -30,6 +30,8 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Domain | None = None, window: int = DEFAULT_WINDOW, **kwargs: Any) -> None:
         super().__init__(domain, **kwargs)
         self.window = int(window)
+        # an error's message and traceback never carry the values (users' texts, sender ids)
+        self.engine.hide_parameters = True
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool

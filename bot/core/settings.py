@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     # Where the limits count when several gateways run (redis://host:6379/0); unset: each in memory
     redis_url: str = Field("", alias="SPORTELLO_REDIS_URL")
     redis_prefix: str = Field("sportello:limits:", alias="SPORTELLO_REDIS_PREFIX")  # one per deployment
+    # Several Rasa servers (on SPORTELLO_RASA_PORT, +1, +2, ...) share Rasa's tracker on PostgreSQL
+    # (SPORTELLO_TRACKER_URL, postgresql://...) and its lock store on the Redis of SPORTELLO_REDIS_URL.
+    # One server (the default) keeps its tracker in SQLite in the data folder.
+    rasa_servers: int = Field(1, alias="SPORTELLO_RASA_SERVERS", ge=1, le=8)
+    tracker_url: str = Field("", alias="SPORTELLO_TRACKER_URL")
 
     # Retention: how long each store keeps what users wrote (the gateway expires it every few hours).
     retention_messages_days: int = Field(30, alias="SPORTELLO_RETENTION_MESSAGES_DAYS", ge=2)
@@ -118,6 +123,8 @@ class Settings(BaseSettings):
             )
         if self.telegram_webhook_url and not self.telegram_secret_token:
             raise ValueError("TELEGRAM_WEBHOOK_URL is set: TELEGRAM_SECRET_TOKEN is needed too")
+        if self.tracker_url and not self.tracker_url.startswith("postgresql"):
+            raise ValueError("SPORTELLO_TRACKER_URL must be a postgresql:// address (unset: SQLite)")
         return self
 
     @property
@@ -134,7 +141,14 @@ class Settings(BaseSettings):
 
     @property
     def engine_url(self) -> str:
-        return self.rasa_url or f"http://127.0.0.1:{self.rasa_port}"
+        return self.engine_urls[0]
+
+    @property
+    def engine_urls(self) -> list[str]:
+        """Every Rasa server the gateway spreads its users over."""
+        if self.rasa_url:
+            return [self.rasa_url]
+        return [f"http://127.0.0.1:{self.rasa_port + index}" for index in range(self.rasa_servers)]
 
     @property
     def gateway_database_url(self) -> str:
@@ -143,6 +157,18 @@ class Settings(BaseSettings):
     @property
     def tracker_database(self) -> Path:
         return self.data_dir / "rasa_tracker.db"
+
+    @property
+    def tracker_source(self) -> Path | str:
+        """What the gateway's tracker reader opens: the SQLite file, or the PostgreSQL address."""
+        return self.tracker_database_url if self.tracker_url else self.tracker_database
+
+    @property
+    def tracker_database_url(self) -> str:
+        """Rasa's tracker as the gateway reads and erases it (SQLAlchemy 2, psycopg)."""
+        if self.tracker_url:
+            return "postgresql+psycopg://" + self.tracker_url.split("://", 1)[1]
+        return f"sqlite:///{self.tracker_database}"
 
     @property
     def knowledge_dir(self) -> Path:

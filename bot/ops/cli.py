@@ -76,7 +76,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> int:
 def process(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ops.processes import exec_process
 
-    exec_process(settings, args.which)  # replaces this process; returns only by raising
+    exec_process(settings, args.which, args.index)  # replaces this process; returns only by raising
     return 1
 
 
@@ -163,7 +163,7 @@ def retention(settings: Settings, args: argparse.Namespace) -> int:
     async def expire(engine: AsyncEngine) -> object:
         privacy = Privacy(
             SqlTicketStore(engine),
-            RasaTracker(settings.tracker_database),
+            RasaTracker(settings.tracker_source),
             SqlInbox(engine),
             SqlOutbox(engine),
             SqlProfileStore(engine),
@@ -232,6 +232,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("run", help="run Rasa, the action server and the gateway").set_defaults(handler=run)
     one = commands.add_parser("process", help="become one process, for systemd or a Procfile (deploy/)")
     one.add_argument("which", choices=["rasa", "actions", "gateway"])
+    one.add_argument("--index", type=int, default=1, help="which Rasa server, 1 to SPORTELLO_RASA_SERVERS")
     one.set_defaults(handler=process)
     return parser
 

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from bot.core.settings import PROJECT_DIR, Settings, gateway_only, load_settings
 
 RASA_BIN = PROJECT_DIR / ".venv-rasa" / "bin" / "rasa"
 WINDOWED_TRACKER_STORE = "rasa_components.tracker_store.WindowedSQLTrackerStore"
+RASA_LOGGING = "rasa_logging.yml"
 
 
 def newest_model(models_dir: Path) -> Path:
@@ -51,9 +53,9 @@ class Service:
 
     def environment(self) -> dict[str, str]:
         """The process's environment: ours plus its own, without the secrets it does not need."""
-        inherited = os.environ if self.secrets else {
-            k: v for k, v in os.environ.items() if not gateway_only(k)
-        }
+        inherited = (
+            os.environ if self.secrets else {k: v for k, v in os.environ.items() if not gateway_only(k)}
+        )
         return {**inherited, **self.env}
 
     def start(self, log: IO[bytes] | None) -> None:
@@ -91,7 +93,7 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     a SQLite file with that literal name in the checkout."""
     return {
         "SPORTELLO_ACTIONS_PORT": str(settings.actions_port),
-        "SPORTELLO_TRACKER_DB": str(settings.tracker_database),
+        **tracker_environment(settings),
         # Rasa's own store is "SQL"; ours keeps a turn's cost flat as a conversation grows (benchmarks
         # compare the two by setting this variable)
         "SPORTELLO_TRACKER_STORE": os.environ.get("SPORTELLO_TRACKER_STORE", WINDOWED_TRACKER_STORE),
@@ -101,8 +103,43 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     }
 
 
+def tracker_environment(settings: Settings) -> dict[str, str]:
+    """Where Rasa keeps conversations and its locks (``endpoints.yml``): SQLite and memory for one
+    server; PostgreSQL and Redis, shared, for several."""
+    tracker = {
+        "SPORTELLO_TRACKER_DB": str(settings.tracker_database),
+        "SPORTELLO_TRACKER_DIALECT": "sqlite",
+        "SPORTELLO_TRACKER_URL": "",
+    }
+    if settings.tracker_url:  # Rasa's SQLAlchemy 1.4 takes the whole address, with psycopg2
+        plain = "postgresql://" + settings.tracker_url.split("://", 1)[1]
+        tracker.update(SPORTELLO_TRACKER_DIALECT="postgresql", SPORTELLO_TRACKER_URL=plain)
+    if not settings.redis_url:
+        return {
+            **tracker,
+            "SPORTELLO_LOCK_STORE": "in_memory",
+            "SPORTELLO_LOCK_HOST": "",
+            "SPORTELLO_LOCK_PORT": "6379",
+            "SPORTELLO_LOCK_DB": "1",
+        }
+    redis = urllib.parse.urlsplit(settings.redis_url)
+    return {
+        **tracker,
+        "SPORTELLO_LOCK_STORE": "redis",
+        "SPORTELLO_LOCK_HOST": redis.hostname or "127.0.0.1",
+        "SPORTELLO_LOCK_PORT": str(redis.port or 6379),
+        # the limits' database number + 1: Rasa's locks apart from our buckets
+        "SPORTELLO_LOCK_DB": str(int((redis.path or "/0").strip("/") or 0) + 1),
+    }
+
+
 def services(settings: Settings, model: Path, extra_env: dict[str, str] | None = None) -> list[Service]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.rasa_servers > 1 and not (settings.tracker_url and settings.redis_url):
+        raise ConfigurationError(
+            "SPORTELLO_RASA_SERVERS > 1: the servers share one tracker and one lock store, so "
+            "SPORTELLO_TRACKER_URL (PostgreSQL) and SPORTELLO_REDIS_URL are needed too"
+        )
     # Rasa's HTTP API answers only with this token: the gateway reads a ticket's few words through it
     if not settings.rasa_token:
         settings = settings.model_copy(update={"rasa_token": secrets.token_urlsafe(24)})
@@ -118,8 +155,22 @@ def services(settings: Settings, model: Path, extra_env: dict[str, str] | None =
         f"http://127.0.0.1:{settings.actions_port}/health",
         shared_env,
     )
-    rasa = Service(
-        "rasa",
+    rasas = [rasa_service(settings, model, index, shared_env) for index in range(settings.rasa_servers)]
+    gateway = Service(
+        "gateway",
+        [sys.executable, "-m", "bot", "serve"],
+        f"http://127.0.0.1:{settings.port}/healthz",
+        {**shared_env, **settings.as_environment()},
+        secrets=True,
+    )
+    return [actions, *rasas, gateway]
+
+
+def rasa_service(settings: Settings, model: Path, index: int, shared_env: dict[str, str]) -> Service:
+    """Rasa server ``index`` (0, 1, ...) on SPORTELLO_RASA_PORT + index; several share one tracker."""
+    port = settings.rasa_port + index
+    return Service(
+        "rasa" if index == 0 else f"rasa {index + 1}",
         [
             str(RASA_BIN),
             "run",
@@ -129,27 +180,22 @@ def services(settings: Settings, model: Path, extra_env: dict[str, str] | None =
             "endpoints.yml",
             "--credentials",
             "credentials.yml",
+            # Rasa's default level, without the loggers whose lines carry users' texts (rasa_logging.yml)
+            "--logging-config-file",
+            RASA_LOGGING,
             "--interface",
             "127.0.0.1",
             "--enable-api",
-            "--auth-token",
-            settings.rasa_token,
+            # one argument: a token that starts with "-" (token_urlsafe may) is not taken for an option
+            f"--auth-token={settings.rasa_token}",
             "--port",
-            str(settings.rasa_port),
+            str(port),
         ],
-        f"http://127.0.0.1:{settings.rasa_port}/",
+        f"http://127.0.0.1:{port}/",
         # one OpenMP thread for e5: a single message needs no more, and idle OpenMP threads spinning
         # next to TensorFlow cost a second per message on a busy two-core machine (measured)
         {**shared_env, "OMP_NUM_THREADS": "1"},
     )
-    gateway = Service(
-        "gateway",
-        [sys.executable, "-m", "bot", "serve"],
-        f"http://127.0.0.1:{settings.port}/healthz",
-        {**shared_env, **settings.as_environment()},
-        secrets=True,
-    )
-    return [actions, rasa, gateway]
 
 
 class Stack:
@@ -241,7 +287,7 @@ def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str
 PROCESS_NAMES = {"rasa": "rasa", "actions": "action server", "gateway": "gateway"}
 
 
-def exec_process(settings: Settings, which: str) -> None:
+def exec_process(settings: Settings, which: str, index: int = 1) -> None:
     """``python -m bot process rasa|actions|gateway``: become one of the three processes, with the
     command line and the environment ``make run`` gives it, for a process manager (systemd, a Procfile)
     that starts, restarts and logs each one itself."""
@@ -251,7 +297,11 @@ def exec_process(settings: Settings, which: str) -> None:
             "'python -c \"import secrets; print(secrets.token_urlsafe(24))\"' into the environment file)"
         )
     model = settings.model_path or newest_model(PROJECT_DIR / "models")
-    service = next(s for s in services(settings, model) if s.name == PROCESS_NAMES[which])
+    name = PROCESS_NAMES[which] if which != "rasa" or index == 1 else f"rasa {index}"
+    found = [s for s in services(settings, model) if s.name == name]
+    if not found:
+        raise ConfigurationError(f"no {name}: SPORTELLO_RASA_SERVERS is {settings.rasa_servers}")
+    service = found[0]
     os.chdir(PROJECT_DIR)
     os.execvpe(service.command[0], service.command, service.environment())
 

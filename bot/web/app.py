@@ -136,7 +136,7 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
     settings, translations, catalog = app[SETTINGS], app[TRANSLATIONS], app[CATALOG]
     database, inbox, outbox, sender = app[DATABASE], app[INBOX], app[OUTBOX], app[SENDER]
     tickets, profiles = SqlTicketStore(database), SqlProfileStore(database)
-    transcript = RasaTracker(settings.tracker_database)
+    transcript = RasaTracker(settings.tracker_source)
     app[MEDIATORS] = mediators = SqlMediatorStore(database)
     app[TICKET_EVENTS] = events = MemoryTicketEvents()
     staff = f"telegram:{settings.staff_telegram_chat_id}" if settings.staff_telegram_chat_id else ""
@@ -160,7 +160,7 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
     )
     app[PRIVACY] = privacy
     actions = actions_health_url(settings)
-    engine = RasaEngine(app[HTTP], settings.engine_url, settings.rasa_timeout, settings.rasa_token, actions)
+    engine = RasaEngine(app[HTTP], settings.engine_urls, settings.rasa_timeout, settings.rasa_token, actions)
     policy = make_policy(app[LANGUAGE_NAMES].italian_terms, settings.default_language)
     app[CONVERSATION] = conversation = ConversationService(
         engine, profiles, policy, catalog, translations, handoff, privacy
@@ -205,10 +205,10 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
 
 
 def engine_probes(settings: Settings) -> list[Probe]:
-    return [
-        Probe("rasa", f"{settings.engine_url.rstrip('/')}/"),
-        Probe("action server", actions_health_url(settings)),
-    ]
+    rasas = settings.engine_urls
+    names = ["rasa"] if len(rasas) == 1 else [f"rasa {i + 1}" for i in range(len(rasas))]
+    probes = [Probe(name, f"{url.rstrip('/')}/") for name, url in zip(names, rasas, strict=True)]
+    return [*probes, Probe("action server", actions_health_url(settings))]
 
 
 def actions_health_url(settings: Settings) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bot.core.settings import gateway_only, load_settings
+from bot.core.settings import PROJECT_DIR, gateway_only, load_settings
 from bot.ops.processes import Restarts, Service, services
 
 SECRETS = {
@@ -90,3 +93,22 @@ def test_a_process_that_ran_steadily_restarts_after_the_shortest_backoff() -> No
     now[0] += 61  # it had run for more than a minute
     restarts.tick()
     assert lines == ["sportello: action server stopped unexpectedly (exit code 3); restarting in 1 s"]
+
+
+def test_rasa_runs_at_its_default_level_with_the_loggers_that_print_texts_silenced(tmp_path: Path) -> None:
+    """Rasa ignores a logging file that fails validation (a debug line only): apply it here to know it
+    works, and that it leaves Rasa's own level alone (the e2e log test needs INFO lines to mean anything)."""
+    settings = load_settings(SPORTELLO_DATA_DIR=tmp_path)
+    rasa = next(s for s in services(settings, tmp_path / "m.tar.gz") if s.name == "rasa")
+    assert not {"--quiet", "-v", "-vv", "--verbose", "--debug"} & set(rasa.command)
+    path = PROJECT_DIR / rasa.command[rasa.command.index("--logging-config-file") + 1]
+    config = yaml.safe_load(path.read_text())
+    assert config["disable_existing_loggers"] is False  # Rasa's loggers exist by then: keep them
+    assert "root" not in config and "rasa" not in config["loggers"]  # Rasa's level stays its default
+    processor = logging.getLogger("rasa.core.processor")
+    before = processor.level
+    try:
+        logging.config.dictConfig(config)
+        assert not processor.isEnabledFor(logging.ERROR)  # its action errors print the whole tracker
+    finally:
+        processor.setLevel(before)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from typing import Any
 
@@ -16,22 +17,32 @@ HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=2)
 
 
 class RasaEngine:
-    """Sends one user message to Rasa and returns Rasa's messages (text, buttons, custom)."""
+    """Sends one user message to Rasa and returns Rasa's messages (text, buttons, custom).
+
+    With several Rasa servers (sharing one tracker and one lock store) a user always goes to the same
+    one while it is up, chosen by a hash of the user key; when it cannot be reached the next one takes
+    the message. Only an unreachable server is skipped, never a slow one: a slow server may still
+    answer, and a second server would then answer the same message again."""
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        base_url: str,
+        base_url: str | list[str],
         timeout: float,
         token: str = "",
         actions_health_url: str = "",
     ) -> None:
         self._session = session
         self._actions_health_url = actions_health_url
-        self._url = f"{base_url.rstrip('/')}/webhooks/rest/webhook"
-        self._parse_url = f"{base_url.rstrip('/')}/model/parse"
+        bases = [base_url] if isinstance(base_url, str) else base_url
+        self._bases = [base.rstrip("/") for base in bases]
         self._token = token
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    def servers_for(self, user_key: str) -> list[str]:
+        """The servers in the order this user tries them: their own first."""
+        first = int.from_bytes(hashlib.sha256(user_key.encode()).digest()[:4], "big") % len(self._bases)
+        return self._bases[first:] + self._bases[:first]
 
     async def send(
         self, user_key: str, text: str, metadata: dict[str, Any], message_id: str | None = None
@@ -41,15 +52,7 @@ class RasaEngine:
         body: dict[str, Any] = {"sender": user_key, "message": text, "metadata": metadata}
         if message_id:
             body["message_id"] = message_id
-        try:
-            async with self._session.post(self._url, json=body, timeout=self._timeout) as response:
-                if response.status == 500:
-                    raise EngineFailed("Rasa failed on this message (HTTP 500)")
-                if response.status != 200:
-                    raise EngineUnavailable(f"Rasa answered HTTP {response.status}")
-                messages = await response.json()
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            raise EngineUnavailable(f"Rasa unreachable: {type(exc).__name__}") from exc
+        messages = await self._post(user_key, "/webhooks/rest/webhook", body, {})
         if not isinstance(messages, list):
             raise EngineUnavailable("Rasa answered something that is not a list of messages")
         if not messages and not await self._actions_up():
@@ -57,6 +60,31 @@ class RasaEngine:
             # action server up is an answer (``/restart`` from a web-chat user), not an outage.
             raise EngineUnavailable("Rasa returned no messages and the action server does not answer")
         return messages
+
+    async def understand(self, text: str) -> Understanding:
+        """Rasa's /model/parse (the HTTP API, token-protected): no tracker is read or written."""
+        parsed = await self._post(text, "/model/parse", {"text": text}, {"token": self._token})
+        return understanding(parsed)
+
+    async def _post(self, key: str, path: str, body: dict[str, Any], params: dict[str, str]) -> Any:
+        unreachable: Exception | None = None
+        for base in self.servers_for(key):
+            try:
+                async with self._session.post(
+                    base + path, json=body, params=params, timeout=self._timeout
+                ) as response:
+                    if response.status == 500:
+                        raise EngineFailed("Rasa failed on this message (HTTP 500)")
+                    if response.status != 200:
+                        raise EngineUnavailable(f"Rasa answered HTTP {response.status}")
+                    return await response.json()
+            except aiohttp.ClientConnectionError as exc:  # this server is down: the next one
+                if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ServerTimeoutError):
+                    raise EngineUnavailable(f"Rasa unreachable: {type(exc).__name__}") from exc
+                unreachable = exc
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                raise EngineUnavailable(f"Rasa unreachable: {type(exc).__name__}") from exc
+        raise EngineUnavailable(f"Rasa unreachable: {type(unreachable).__name__}") from unreachable
 
     async def _actions_up(self) -> bool:
         if not self._actions_health_url:
@@ -66,19 +94,6 @@ class RasaEngine:
                 return response.status == 200
         except (aiohttp.ClientError, asyncio.TimeoutError):
             return False
-
-    async def understand(self, text: str) -> Understanding:
-        """Rasa's /model/parse (the HTTP API, token-protected): no tracker is read or written."""
-        try:
-            async with self._session.post(
-                self._parse_url, json={"text": text}, params={"token": self._token}, timeout=self._timeout
-            ) as response:
-                if response.status != 200:
-                    raise EngineUnavailable(f"Rasa's parse answered HTTP {response.status}")
-                parsed = await response.json()
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            raise EngineUnavailable(f"Rasa unreachable: {type(exc).__name__}") from exc
-        return understanding(parsed)
 
 
 def understanding(parsed: Any) -> Understanding:

@@ -5,6 +5,8 @@ Schema changes go through the Alembic migrations beside this file, applied at st
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import secrets
 import socket
@@ -18,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def async_url(url: str) -> str:
@@ -77,9 +80,16 @@ def _sqlite_pragmas(connection: Any, record: Any) -> None:
     cursor.close()
 
 
-async def flush_erased(engine: AsyncEngine) -> None:
+async def flush_erased(engine: AsyncEngine, tries: int = 20) -> None:
     """After an erasure: SQLite keeps the old pages in its write-ahead log until a checkpoint, so fold
-    the log into the database and truncate it. PostgreSQL frees dead rows at VACUUM (README)."""
-    if engine.dialect.name == "sqlite":
+    the log into the database and truncate it; a checkpoint that a reader or writer kept busy is tried
+    again. PostgreSQL frees dead rows at VACUUM (README)."""
+    if engine.dialect.name != "sqlite":
+        return
+    for _ in range(tries):
         async with engine.connect() as connection:
-            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, _, _ = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        if not busy:
+            return
+        await asyncio.sleep(0.05)
+    log.warning("the write-ahead log could not be truncated after an erasure; it is at the next one")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.adapters.sql.database import deleted, worker_name
+from bot.adapters.sql.database import deleted, flush_erased, worker_name
 from bot.adapters.sql.tables import InboxRow, OutboxRow
 from bot.core.clock import as_utc, utcnow
 from bot.core.messages import Button, Outbound, OutboundKind, Reply
@@ -28,6 +28,7 @@ class SqlOutbox:
     def __init__(
         self, engine: AsyncEngine, worker: str | None = None, lease_seconds: float = SEND_LEASE_SECONDS
     ) -> None:
+        self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.worker = worker or worker_name()
         self.lease = timedelta(seconds=lease_seconds)
@@ -78,6 +79,9 @@ class SqlOutbox:
                 await session.execute(delete(OutboxRow).where(*ephemeral))
                 done = InboxRow.user_key == user_key, InboxRow.status == "done"
                 await session.execute(delete(InboxRow).where(*done))
+        if user_key is not None:  # the last trace of a forgotten user: out of SQLite's log too
+            await flush_erased(self._engine)
+            return
         await self._update(
             outbound_id,
             status="sent",

@@ -119,3 +119,28 @@ async def test_silence_is_an_outage_only_when_the_action_server_does_not_answer(
     finally:
         await silent.close()
         await actions.close()
+
+
+async def test_users_are_spread_over_servers_and_a_down_one_is_skipped(unused_tcp_port: int) -> None:
+    received: list[list[dict[str, Any]]] = [[], []]
+    servers = [TestServer(fake_rasa_app(echo_responder, received[i])) for i in range(2)]
+    for server in servers:
+        await server.start_server()
+    try:
+        urls = [str(server.make_url("/")) for server in servers]
+        async with aiohttp.ClientSession() as session:
+            engine = RasaEngine(session, urls, timeout=5)
+            users = [f"telegram:{n}" for n in range(40)]
+            for user in users:
+                await engine.send(user, "ciao", {}, "1")
+                await engine.send(user, "ancora", {}, "2")
+            served = [{body["sender"] for body in bodies} for bodies in received]
+            assert served[0] and served[1], "both servers have users"
+            assert not served[0] & served[1], "a user stays on one server"
+            down = RasaEngine(session, [f"http://127.0.0.1:{unused_tcp_port}", urls[1]], timeout=5)
+            moved = next(u for u in users if down.servers_for(u)[0].endswith(str(unused_tcp_port)))
+            assert (await down.send(moved, "ciao", {}, "3"))[0]["text"] == "echo:ciao"
+            assert received[1][-1]["sender"] == moved  # the second server took it
+    finally:
+        for server in servers:
+            await server.close()
