@@ -70,27 +70,35 @@ class SqlOutbox:
         return deleted(result) == 1
 
     async def sent(self, outbound_id: int, platform_message_id: str) -> None:
+        """Record a send, in one short transaction: the platform has the message, and until this
+        commits a crash would send it again (the at-least-once window)."""
         async with self._sessions.begin() as session:
             # an ephemeral reply (the confirmation of /forget) leaves no trace once sent: neither its row
             # nor the answered message that kept WhatsApp's window open for it
             ephemeral = OutboxRow.id == outbound_id, OutboxRow.kind == OutboundKind.EPHEMERAL.value
-            user_key = (await session.execute(select(OutboxRow.user_key).where(*ephemeral))).scalar()
-            if user_key is not None:
-                await session.execute(delete(OutboxRow).where(*ephemeral))
-                done = InboxRow.user_key == user_key, InboxRow.status == "done"
+            forgotten = (
+                await session.execute(
+                    delete(OutboxRow).where(*ephemeral).returning(OutboxRow.user_key)
+                )
+            ).scalar()
+            if forgotten is not None:
+                done = InboxRow.user_key == forgotten, InboxRow.status == "done"
                 await session.execute(delete(InboxRow).where(*done))
-        if user_key is not None:  # the last trace of a forgotten user: out of SQLite's log too
+            else:
+                await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == outbound_id)
+                    .values(
+                        status="sent",
+                        platform_message_id=platform_message_id,
+                        sent_at=utcnow(),
+                        attempts=OutboxRow.attempts + 1,
+                        error=None,
+                        lease_until=None,
+                    )
+                )
+        if forgotten is not None:  # the last trace of a forgotten user: out of SQLite's log too
             await flush_erased(self._engine)
-            return
-        await self._update(
-            outbound_id,
-            status="sent",
-            platform_message_id=platform_message_id,
-            sent_at=utcnow(),
-            attempts=OutboxRow.attempts + 1,
-            error=None,
-            lease_until=None,
-        )
 
     async def part_sent(self, outbound_id: int, parts_sent: int, platform_message_id: str) -> None:
         """One message of a multi-message reply went out: a retry starts after it."""
