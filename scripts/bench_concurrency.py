@@ -1,0 +1,137 @@
+"""Benchmark many web-chat users at once: the whole desk against one bare Rasa server, in one run.
+
+    .venv/bin/python scripts/bench_concurrency.py [--users 50] [--turns 10] [--servers 2]
+
+1. One bare Rasa server (with its action server), the users posting straight to its REST channel.
+2. The desk as a city that outgrew one machine's SQLite runs it: the gateway with --servers Rasa servers
+   sharing a tracker on PostgreSQL (a fresh database on 127.0.0.1:5432) and a lock store on Redis, the
+   users on the web chat (``/api/chat``, each with its own session).
+Each of U users sends T ordinary questions one after another, all users at once. Prints answers per
+second and the round-trip p50/p95/p99 of each, and the ratio of the two throughputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bot.ops.nlu_data import read_examples  # noqa: E402
+from bot.ops.processes import running, settings_on_free_ports  # noqa: E402
+from tests.helpers.databases import fresh_postgres  # noqa: E402
+
+TOPICS = ("tax_code", "residence_permit_renewal", "gp_registration", "school_enrollment", "italian_courses")
+Send = Callable[[aiohttp.ClientSession, int, str], Awaitable[None]]
+
+
+def questions() -> list[str]:
+    examples = read_examples(PROJECT / "nlu")
+    return [examples[lang][topic][i] for i in range(8) for topic in TOPICS for lang in ("it", "en")]
+
+
+async def load(send: Send, users: int, turns: int) -> tuple[float, list[float]]:
+    """Every user at once, each turn after the previous answer; the wall time and every round trip."""
+    pool = questions()
+    times: list[float] = []
+
+    async def user(session: aiohttp.ClientSession, number: int) -> None:
+        for turn in range(turns):
+            started = time.perf_counter()
+            await send(session, number, pool[(number + turn) % len(pool)])
+            times.append((time.perf_counter() - started) * 1000)
+
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as session:
+        await send(session, -1, "ciao")  # warm up
+        started = time.perf_counter()
+        await asyncio.gather(*(user(session, n) for n in range(users)))
+        return time.perf_counter() - started, times
+
+
+def report(name: str, wall: float, times: list[float]) -> float:
+    ordered = sorted(times)
+
+    def pick(q: float) -> float:
+        return ordered[min(int(len(ordered) * q), len(ordered) - 1)]
+
+    rate = len(times) / wall
+    print(
+        f"{name}: {len(times)} answers in {wall:.1f} s = {rate:.1f} answers/s; "
+        f"p50 {statistics.median(ordered):.0f} ms, p95 {pick(0.95):.0f} ms, p99 {pick(0.99):.0f} ms",
+        flush=True,
+    )
+    return rate
+
+
+def bare_rasa(url: str) -> Send:
+    async def send(session: aiohttp.ClientSession, number: int, text: str) -> None:
+        body = {"sender": f"bench-{number}", "message": text, "metadata": {"language": None, "city": None}}
+        async with session.post(f"{url}/webhooks/rest/webhook", json=body) as response:
+            assert response.status == 200, response.status
+            await response.read()
+
+    return send
+
+
+def web_chat(url: str) -> Send:
+    sessions: dict[int, str] = {}
+
+    async def send(session: aiohttp.ClientSession, number: int, text: str) -> None:
+        headers = {"X-Sportello-Session": sessions[number]} if number in sessions else {}
+        body = {"user": f"bench-{number}", "text": text}
+        async with session.post(f"{url}/api/chat", json=body, headers=headers) as response:
+            assert response.status == 200, response.status
+            sessions[number] = response.headers.get("X-Sportello-Session", "")
+            await response.read()
+
+    return send
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--servers", type=int, default=2)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "bare.log", "wb") as log:
+        settings = settings_on_free_ports(Path(tmp) / "bare")
+        print("starting one bare Rasa server ...", flush=True)
+        with running(settings, log):
+            measured = asyncio.run(load(bare_rasa(settings.engine_url), args.users, args.turns))
+            bare = report("one bare Rasa server", *measured)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        open(Path(tmp) / "desk.log", "wb") as log,
+        fresh_postgres() as url,
+    ):
+        settings = settings_on_free_ports(
+            Path(tmp),
+            DATABASE_URL=url,
+            SPORTELLO_TRACKER_URL=url,
+            SPORTELLO_REDIS_URL="redis://127.0.0.1:6379/0",
+            SPORTELLO_REDIS_PREFIX=f"sportello-bench-{uuid.uuid4().hex[:8]}:",
+            SPORTELLO_RASA_SERVERS=args.servers,
+            SPORTELLO_CHAT_PER_MINUTE=1_000_000,
+        )
+        print(f"starting the desk with {args.servers} Rasa servers on PostgreSQL and Redis ...", flush=True)
+        with running(settings, log):
+            gateway = f"http://127.0.0.1:{settings.port}"
+            measured = asyncio.run(load(web_chat(gateway), args.users, args.turns))
+            desk = report(f"the desk, {args.servers} Rasa servers", *measured)
+    print(f"desk / bare: {desk / bare:.2f}x (goal: at least 1.5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
