@@ -93,16 +93,17 @@ class TelegramChannel(SendsParts):
         press, the callback query id that must be answered. ``InvalidMessage`` for what is no update."""
         try:
             update = Update.de_json(data, self.bot)
-            # python-telegram-bot checks no types: a field missing or mistyped fails as it is read
+            # python-telegram-bot checks no types: a field missing or mistyped fails as it is read; a date or
+            # a duration out of datetime's range is an OverflowError (or an OSError from the C library)
             return self._read(update) if update is not None else (None, None)
-        except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        except (TypeError, KeyError, ValueError, AttributeError, OverflowError, OSError) as exc:
             raise InvalidMessage(f"not a Telegram update: {type(exc).__name__}") from None
 
     def _read(self, update: Update) -> tuple[InboundMessage | None, str | None]:
-        platform_id = str(update.update_id)
+        platform_id = _number(update.update_id)
         if update.callback_query is not None:
             query = update.callback_query
-            clicked_in = str(query.message.chat.id if query.message else query.from_user.id)
+            clicked_in = _number(query.message.chat.id if query.message else query.from_user.id)
             pressed = payloads.decode(query.data or "")
             if not pressed or (query.message is not None and query.message.chat.type != "private"):
                 return None, query.id
@@ -115,7 +116,7 @@ class TelegramChannel(SendsParts):
             return None, None
         author = posted.from_user
         hint = _language(author.language_code if author else None)
-        chat_id = str(posted.chat.id)
+        chat_id = _number(posted.chat.id)
         if posted.chat.type != "private":
             return self._in_a_group(chat_id, posted.text or "", platform_id, hint), None
         if posted.text:
@@ -189,6 +190,13 @@ class TelegramChannel(SendsParts):
         except NetworkError as exc:
             raise RetryLater(5, f"telegram: {exc.message}") from exc
         return str(sent.message_id)
+
+
+def _number(value: object) -> str:
+    """An update's or a chat's id, as the desk keeps it: Telegram's are integers (a reply needs one)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("an id must be an integer")
+    return str(value)
 
 
 def _language(code: str | None) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any
 from bot.adapters import payloads
 from bot.core.commands import command_or_text
 from bot.core.messages import InboundMessage, Kind
+from bot.core.text import clean_text
 
 CHANNEL = "whatsapp"
 Json = dict[str, Any]
@@ -84,15 +85,16 @@ def _timestamp(value: Any) -> datetime | None:
 
 def _message(item: Json, contacts: list[Json]) -> InboundMessage | None:
     kind, text = _content(item)
-    user, platform_id = _user(item, contacts), item.get("id")
-    if kind is None or not user or not isinstance(platform_id, str) or not platform_id:
+    user, platform_id = _user(item, contacts), _text(item.get("id"))
+    if kind is None or not user or not platform_id:
         return None  # nobody to answer, or no id to deduplicate on
     received = _timestamp(item.get("timestamp"))
     return InboundMessage(CHANNEL, user, text, kind, platform_id, received_at=received)
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    """A string field, cleaned (a lone surrogate cannot even be stored); anything else is empty."""
+    return clean_text(value) if isinstance(value, str) else ""
 
 
 def _content(item: Json) -> tuple[Kind | None, str]:
@@ -119,14 +121,16 @@ def _code(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    # "²" is a digit to str.isdigit and no number to int(); Meta's codes have a few ASCII digits
+    digits = isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 9
+    return int(value) if digits else None
 
 
 def _status(item: Json) -> StatusUpdate:
     [error, *_] = objects(item.get("errors")) or [{}]
     code = error.get("code")
     return StatusUpdate(
-        str(item["id"]),
+        clean_text(str(item["id"])),
         _text(item.get("status")),
         _code(code),
         _text(error.get("title")) or _text(error.get("message")) or None,

@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from multidict import MultiDictProxy
 from yarl import URL
 
 from bot.core.tickets import Mediator
@@ -39,6 +41,7 @@ PUBLIC_ROUTES = frozenset({"login"})  # and the static files
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 MAX_TOKEN = 100  # our ids and tokens are 43 characters; anything much longer is not ours
+ISSUED_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # what secrets.token_urlsafe(32) makes
 MAX_EMAIL, MAX_PASSWORD = 320, 1024
 
 
@@ -49,7 +52,10 @@ def see_other(location: str | URL) -> web.Response:
 def _same(given: str | None, expected: str | None) -> bool:
     if not given or not expected or len(given) > MAX_TOKEN:
         return False
-    return secrets.compare_digest(given.encode(), expected.encode())
+    # a cookie's invalid UTF-8 arrives as lone surrogates: compared as bytes, never an error
+    return secrets.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def safe_next(target: str | None) -> str:
@@ -67,19 +73,28 @@ def _form_value(form: Any, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The fields of a POST's form; a form that cannot be read (bytes not of the charset it names, an
+    unknown charset, a broken multipart body) is a 400, never a 500."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError):  # UnicodeDecodeError is a ValueError
+        raise web.HTTPBadRequest(text="The form could not be read.") from None
+
+
 async def submitted_csrf_token(request: web.Request) -> str | None:
     header = request.headers.get(CSRF_HEADER)
     if header:
         return header
     if request.content_type in FORM_TYPES:
-        return _form_value(await request.post(), CSRF_FIELD) or None
+        return _form_value(await read_form(request), CSRF_FIELD) or None
     return None
 
 
 async def current_session(request: web.Request) -> tuple[Mediator, str] | None:
     """The mediator and CSRF token of the request's session cookie, if it names a live session."""
     session_id = request.cookies.get(SESSION_COOKIE, "")
-    if not 0 < len(session_id) <= MAX_TOKEN:
+    if not ISSUED_TOKEN.fullmatch(session_id):  # nothing else is looked up (invalid UTF-8 cannot even be)
         return None
     return await request.config_dict[MEDIATORS].session(session_id)
 
@@ -126,7 +141,8 @@ def _login_page(
     request: web.Request, status: int = 200, error: str = "", email: str = "", next_path: str = HOME_PATH
 ) -> web.Response:
     existing = request.cookies.get(LOGIN_COOKIE, "")
-    token = existing if 0 < len(existing) <= MAX_TOKEN else secrets.token_urlsafe(32)
+    # only a token we could have issued is sent back: anything else in the cookie is not echoed
+    token = existing if ISSUED_TOKEN.fullmatch(existing) else secrets.token_urlsafe(32)
     response = render(
         request,
         "login.html",
@@ -145,7 +161,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    form = await read_form(request)
     next_path = safe_next(_form_value(form, "next"))
     if not _same(_form_value(form, CSRF_FIELD), request.cookies.get(LOGIN_COOKIE)):
         return _login_page(request, 403, "The login form has expired. Please try again.", next_path=next_path)

@@ -181,7 +181,7 @@ async def _input(request: web.Request) -> dict[str, str]:
         if not isinstance(data, dict):
             raise InvalidInput("The body must be a JSON object.")
         return {k: v for k, v in data.items() if isinstance(v, str)}
-    form: MultiDictProxy[Any] = await request.post()
+    form: MultiDictProxy[Any] = await auth.read_form(request)
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 

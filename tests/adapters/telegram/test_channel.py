@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.adapters import payloads
 from bot.adapters.telegram.channel import ALLOWED_UPDATES, MAX_TEXT, TelegramChannel, keyboard
-from bot.core.errors import RetryLater, Undeliverable
+from bot.core.errors import InvalidMessage, RetryLater, Undeliverable
 from bot.core.i18n import Translations
 from bot.core.languages import LANGUAGES
 from bot.core.messages import Button, InboundMessage, Kind, Reply, payload
@@ -207,6 +207,33 @@ def test_a_press_we_cannot_decode_is_only_acknowledged(offline: TelegramChannel,
 
 def test_an_update_without_a_message_is_ignored(offline: TelegramChannel) -> None:
     assert offline.parse({"update_id": 700_000_999}) == (None, None)
+
+
+PRIVATE, GROUP = {"id": 4242, "type": "private"}, {"id": -1, "type": "group"}
+
+
+def posted(update_id: Any = 1, **fields: Any) -> dict[str, Any]:
+    return {"update_id": update_id, "message": {"message_id": 2, "date": 1, **fields}}
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"update_id": 1, "edited_message": {"message_id": 2, "date": 1749416383}},  # no chat
+        posted(chat=GROUP, text={"a": "/start"}),
+        posted(chat=PRIVATE, text=["ciao"]),
+        posted(chat={"id": "4242x", "type": "private"}, text="ciao"),
+        posted("1\ud800", chat=PRIVATE, text="ciao"),
+        posted(chat=PRIVATE, voice={"file_id": "f", "file_unique_id": "u", "duration": 10**20}),
+        {"update_id": 1, "message": {"message_id": 2, "date": float("inf"), "chat": PRIVATE}},
+        {"update_id": 1, "callback_query": {"id": "1", "data": "i:menu", "chat_instance": "x"}},  # no from
+    ],
+)
+def test_a_field_missing_or_of_the_wrong_type_is_no_update(offline: TelegramChannel, update: Any) -> None:
+    """Found by tests/fuzz/test_http.py: python-telegram-bot checks no types, so these failed as they were
+    read (a 500 at the webhook), or stored a chat id no reply can go to, or an id no database can hold."""
+    with pytest.raises(InvalidMessage):
+        offline.parse(update)
 
 
 # --------------------------------------------------------------------------- splitting and keyboards

@@ -249,6 +249,16 @@ def test_other_message_types() -> None:
     assert parse_notification(reaction) == ([], [])  # nothing to answer
 
 
+def test_lone_surrogates_in_ids_and_odd_digits_in_codes_are_harmless() -> None:
+    """Found by tests/fuzz/test_http.py: an id with a lone surrogate cannot be stored or looked up (a 500 at
+    the webhook), and "²" is a digit to str.isdigit() but no number to int()."""
+    (message,), _ = parse_notification(text_message("ciao", sender=AMINA, msg_id="wamid.X\ud800"))
+    assert message.platform_id == "wamid.X"
+    failed = {"id": "wamid.Y\udfff", "status": "failed\ud800", "errors": [{"code": "²", "title": "t\udc80"}]}
+    notification = {"entry": [{"changes": [{"value": {"statuses": [failed]}}]}]}
+    assert parse_notification(notification) == ([], [StatusUpdate("wamid.Y", "failed", None, "t")])
+
+
 def test_text_is_stripped_and_empty_payloads_are_harmless() -> None:
     (message,), _ = parse_notification(text_message("  codice fiscale \n", sender=AMINA))
     assert message.text == "codice fiscale"

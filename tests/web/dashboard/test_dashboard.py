@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,53 @@ async def test_the_login_form_needs_its_pre_session_token(app: web.Application, 
     assert wrong.status == 403
     for response in (no_token, wrong):
         assert not any("sportello_dashboard=" in c for c in response.headers.getall("Set-Cookie", []))
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/x-www-form-urlencoded", b"csrf_token=x&email=\xff\xfe"),
+        ("application/x-www-form-urlencoded; charset=no-such-charset", b"email=a"),
+        ("multipart/form-data; boundary=z", b"--z\r\nContent-Disposition: form-data\r\n\r\nx\r\n--z--\r\n"),
+    ],
+)
+async def test_a_login_form_that_cannot_be_read_is_a_400(
+    client: TestClient, content_type: str, body: bytes
+) -> None:
+    """Found by tests/fuzz/test_http.py: aiohttp's form parser raised on these (a 500)."""
+    headers = {"Content-Type": content_type}
+    response = await client.post("/dashboard/login", data=body, headers=headers, allow_redirects=False)
+    assert response.status == 400
+
+
+async def test_a_login_cookie_of_invalid_utf8_is_refused_not_echoed(client: TestClient) -> None:
+    """Found by tests/fuzz/test_http.py: the cookie's bytes arrive as lone surrogates, which the token
+    comparison, the page (which sent the cookie back) and the session look-up could not encode: a 500.
+    Raw bytes, as a client library would not send them."""
+
+    async def head_of(request: bytes) -> str:
+        reader, writer = await asyncio.open_connection(client.host, client.port)
+        writer.write(request)
+        answer = await reader.read()
+        writer.close()
+        return answer.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+
+    body = b"csrf_token=%2Faffirm&email=a&password=b"
+    head = await head_of(
+        b"POST /dashboard/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Cookie: sportello_dashboard_login=/affirm\xed\xa0\x80\xff\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )
+    assert head.startswith("HTTP/1.1 403")
+    issued = re.search(r"sportello_dashboard_login=([^;]*);", head)
+    assert issued and re.fullmatch(r"[A-Za-z0-9_-]{43}", issued.group(1))  # a new token, not the cookie's
+    for path in (b"/dashboard/login", b"/dashboard"):
+        session = b"Cookie: sportello_dashboard=" + b"\xff" * 43 + b"\r\n"
+        head = await head_of(
+            b"GET " + path + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + session + b"\r\n"
+        )
+        assert head.startswith(("HTTP/1.1 200", "HTTP/1.1 303")), head
 
 
 async def test_logout_ends_the_session(app: web.Application, client: TestClient) -> None:
