@@ -27,17 +27,15 @@ import aiohttp
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.ops.nlu_data import read_examples  # noqa: E402
+from bot.ops.nlu_data import ordinary_questions  # noqa: E402
 from bot.ops.processes import running, settings_on_free_ports  # noqa: E402
 from tests.helpers.databases import fresh_postgres  # noqa: E402
 
-TOPICS = ("tax_code", "residence_permit_renewal", "gp_registration", "school_enrollment", "italian_courses")
 Send = Callable[[aiohttp.ClientSession, int, str], Awaitable[None]]
 
 
 def questions() -> list[str]:
-    examples = read_examples(PROJECT / "nlu")
-    return [examples[lang][topic][i] for i in range(8) for topic in TOPICS for lang in ("it", "en")]
+    return ordinary_questions(PROJECT / "nlu", per_topic=8)
 
 
 async def load(send: Send, users: int, turns: int) -> tuple[float, list[float]]:

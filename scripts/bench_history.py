@@ -24,17 +24,12 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.ops.nlu_data import read_examples  # noqa: E402
+from bot.ops.nlu_data import ordinary_questions  # noqa: E402
 from bot.ops.processes import WINDOWED_TRACKER_STORE, running, settings_on_free_ports  # noqa: E402
-
-TOPICS = ("tax_code", "residence_permit_renewal", "gp_registration", "school_enrollment", "italian_courses")
 
 
 def questions() -> list[str]:
-    """Ordinary topic questions (no handoff, no urgency), alternating topics and languages."""
-    examples = read_examples(PROJECT / "nlu")
-    pool = [examples[lang][topic][i] for i in range(6) for topic in TOPICS for lang in ("it", "en")]
-    return [text for text in pool if text]
+    return ordinary_questions(PROJECT / "nlu", per_topic=6)
 
 
 def turn(url: str, text: str, session: str) -> tuple[float, str]:

@@ -38,13 +38,12 @@ from typing import Any
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bot.ops.nlu_data import read_examples  # noqa: E402
+from bot.ops.nlu_data import ordinary_questions  # noqa: E402
 from bot.ops.processes import settings_on_free_ports  # noqa: E402
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app  # noqa: E402
 from tests.helpers.threaded_server import ThreadedServer  # noqa: E402
 
 SECRET = "faults-secret"
-TOPICS = ("tax_code", "residence_permit_renewal", "gp_registration", "school_enrollment", "italian_courses")
 
 
 @dataclass
@@ -58,8 +57,7 @@ class Traffic:
 
 
 def questions() -> list[str]:
-    examples = read_examples(PROJECT / "nlu")
-    return [examples[lang][topic][i] for i in range(8) for topic in TOPICS for lang in ("it", "en")]
+    return ordinary_questions(PROJECT / "nlu", per_topic=8)
 
 
 def deliver(url: str, update: dict[str, Any], traffic: Traffic, stop_at: float) -> None:

@@ -29,6 +29,28 @@ def read_examples(nlu_dir: Path) -> Examples:
     return examples
 
 
+# ordinary questions for the benchmarks: answered from knowledge, no handoff, no urgency
+BENCHMARK_TOPICS = (
+    "tax_code",
+    "residence_permit_renewal",
+    "gp_registration",
+    "school_enrollment",
+    "italian_courses",
+)
+
+
+def ordinary_questions(nlu_dir: Path, per_topic: int = 8) -> list[str]:
+    """Topic questions in Italian and English, alternating topics and languages (the benchmarks' load)."""
+    examples = read_examples(nlu_dir)
+    pool = [
+        examples[lang][topic][i]
+        for i in range(per_topic)
+        for topic in BENCHMARK_TOPICS
+        for lang in ("it", "en")
+    ]
+    return [text for text in pool if text]
+
+
 def coverage_table(nlu_dir: Path, catalog: Catalog, minimum: int) -> tuple[str, bool]:
     """Unique examples per intent per language; ok is False when any cell is under ``minimum``."""
     examples = read_examples(nlu_dir)
