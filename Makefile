@@ -67,11 +67,20 @@ knowledge-check: $(APP_VENV)/.installed
 rasa-files: $(APP_VENV)/.installed
 	@$(APP_PY) -m bot rasa-files
 
-# After changing interface strings in the code: refresh the template and every catalog, then translate.
+# After changing interface strings in the code: refresh the templates and every catalog, then translate.
+# Two domains: "messages" (the bot, twelve languages; everything but bot/web/dashboard/) and "dashboard"
+# (the mediators' pages, it and en; only bot/web/dashboard/). Run it under `flock /tmp/locales.lock`.
+DASHBOARD_SOURCES = $(shell find bot/web/dashboard -name '*.py' -o -name '*.html' -o -name '*.js' | sort)
 locales: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/pybabel extract -F babel.cfg -k _ -k t --no-location --omit-header --sort-output \
-		-o locales/messages.pot .
+		--ignore-dirs '.* _* dashboard' -o locales/messages.pot .
 	$(APP_VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(APP_VENV)/bin/pybabel extract -F babel.cfg -k _ -k N_ --no-location --omit-header --sort-output \
+		-o locales/dashboard.pot $(DASHBOARD_SOURCES)
+	for lang in it en; do \
+		$(APP_VENV)/bin/pybabel update -i locales/dashboard.pot -d locales -D dashboard -l $$lang \
+			--init-missing --no-fuzzy-matching || exit 1; \
+	done
 
 compare-pipelines: setup
 	@$(APP_PY) scripts/compare_pipelines.py

@@ -35,8 +35,9 @@ class Translator:
         return text.format(**values) if values else text
 
 
-def po_path(locales_dir: Path, language: str) -> Path:
-    return locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+def po_path(locales_dir: Path, language: str, domain: str = DOMAIN) -> Path:
+    """Where one language's catalog of one domain lives (``messages``: the bot's; ``dashboard``)."""
+    return locales_dir / language / "LC_MESSAGES" / f"{domain}.po"
 
 
 def read_catalog(path: Path) -> dict[str, str]:

@@ -91,6 +91,7 @@ class Mediator:
     cities: tuple[str, ...]
     languages: tuple[str, ...]
     active: bool = True
+    language: str = "it"  # the dashboard's language, the mediator's choice (it or en)
 
     def may_see(self, city: str) -> bool:
         return city in self.cities

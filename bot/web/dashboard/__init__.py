@@ -27,10 +27,12 @@ from aiohttp import web
 
 from bot.web.dashboard.auth import auth_middleware
 from bot.web.dashboard.headers import security_headers
-from bot.web.dashboard.keys import CLOSING, DASHBOARD, KEEPALIVE, TEMPLATES, THROTTLE
+from bot.web.dashboard.i18n import DashboardTranslations
+from bot.web.dashboard.keys import CLOSING, DASHBOARD, KEEPALIVE, STRINGS, TEMPLATES, THROTTLE
 from bot.web.dashboard.routes import add_routes, errors_middleware
 from bot.web.dashboard.streams import on_closing
 from bot.web.dashboard.throttle import LoginThrottle
+from bot.web.keys import SETTINGS
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/dashboard"
@@ -42,6 +44,8 @@ __all__ = ["PREFIX", "add_dashboard"]
 def add_dashboard(app: web.Application, *, keepalive: float = KEEPALIVE_SECONDS) -> None:
     """Mount the dashboard on the gateway app (before it starts)."""
     dashboard = web.Application(middlewares=[auth_middleware, errors_middleware])
+    locales_dir = app[SETTINGS].locales_dir
+    dashboard[STRINGS] = DashboardTranslations(locales_dir, (HERE / "static").glob("*.js"))
     aiohttp_jinja2.setup(
         dashboard,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -8,6 +8,7 @@ import jinja2
 from aiohttp import web
 
 from bot.core.tickets import Mediator
+from bot.web.dashboard.i18n import DashboardTranslations
 from bot.web.dashboard.throttle import LoginThrottle
 
 # on the dashboard sub-application
@@ -15,6 +16,7 @@ TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
 KEEPALIVE = web.AppKey("dashboard_keepalive", float)  # seconds between SSE keep-alive comments
 CLOSING = web.AppKey("dashboard_closing", asyncio.Event)  # set on shutdown: live streams end
 THROTTLE = web.AppKey("dashboard_login_throttle", LoginThrottle)
+STRINGS = web.AppKey("dashboard_strings", DashboardTranslations)  # the dashboard's own catalogs
 
 # on the gateway app: the dashboard sub-application, once added
 DASHBOARD = web.AppKey("dashboard", web.Application)
