@@ -9,7 +9,8 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.core.messages import Inbound, InboundMessage, Outbound, Reply, Understanding
+from bot.core.attachments import Attachment, MediaRef
+from bot.core.messages import Inbound, InboundMessage, Letter, Outbound, Reply, Understanding
 from bot.core.profiles import Profile
 from bot.core.tickets import (
     Author,
@@ -137,6 +138,21 @@ class Outbox(Protocol):
     async def purge_sent(self, older_than: timedelta) -> int: ...
 
 
+class Mailbox(Protocol):
+    """Messages for users who are not pushed to (the web chat): each waits until the user's page says it
+    has shown it, so a reply written while the page was closed is there when it opens again."""
+
+    async def post(self, user_key: str, language: str, text: str, from_person: bool) -> None: ...
+
+    async def waiting(self, user_key: str, after: int = 0) -> list[Letter]:
+        """The user's letters not yet shown, after the letter ``after``, oldest first."""
+        ...
+
+    async def shown(self, user_key: str, up_to: int) -> int:
+        """The page showed every letter up to ``up_to``: they leave the mailbox. How many did."""
+        ...
+
+
 class ProfileStore(Protocol):
     async def get(self, user_key: str) -> Profile: ...
     async def save(self, profile: Profile) -> None: ...
@@ -207,6 +223,44 @@ class TicketStore(Protocol):
     async def purge_audit(self, older_than: timedelta) -> int: ...
 
 
+class TicketOverview(Protocol):
+    """Tickets read for statistics and search (facts only, no transcript), and the overdue ones claimed
+    for their one announcement."""
+
+    async def find(self, query: TicketQuery) -> list[TicketFacts]:
+        """The tickets of ``query.cities`` matching it, newest first."""
+        ...
+
+    async def claim_overdue(self, now: datetime) -> list[TicketFacts]:
+        """Open tickets past their due time not yet announced, each claimed by one conditional UPDATE:
+        of several gateways asking at once, exactly one gets each ticket."""
+        ...
+
+
+class MissedMessages(Protocol):
+    """Messages the assistant could not answer, kept without any user identifier for a short time."""
+
+    async def record(self, message: MissedMessage) -> None: ...
+
+    async def undecided(self, cities: tuple[str, ...], without_city: bool) -> list[MissedMessage]:
+        """Not yet marked, of these cities (and those of no known city when ``without_city``)."""
+        ...
+
+    async def decide(
+        self,
+        ids: list[int],
+        cities: tuple[str, ...],
+        without_city: bool,
+        decision: Decision,
+        topic: str | None,
+    ) -> int:
+        """Mark the undecided messages among ``ids`` visible with these cities; how many were marked."""
+        ...
+
+    async def decided(self, decision: Decision) -> list[MissedMessage]: ...
+    async def purge_older_than(self, older_than: timedelta) -> int: ...
+
+
 class MediatorStore(Protocol):
     """Mediators' accounts and dashboard sessions."""
 
@@ -215,6 +269,10 @@ class MediatorStore(Protocol):
     ) -> Mediator: ...
 
     async def set_active(self, email: str, active: bool) -> Mediator: ...
+    async def set_language(self, mediator_id: int, language: str) -> Mediator:
+        """The dashboard's language of one mediator (one of ``STAFF_LANGUAGES``)."""
+        ...
+
     async def all(self) -> list[Mediator]: ...
     async def get(self, mediator_id: int) -> Mediator | None: ...
     async def authenticate(self, email: str, password: str) -> Mediator | None: ...
@@ -239,4 +297,36 @@ class RateLimiter(Protocol):
 
     async def allow(self, key: str) -> float | None:
         """None when allowed (and counted); otherwise the seconds to wait."""
+        ...
+
+
+class AttachmentStore(Protocol):
+    """Files users sent for their tickets: bytes under random names, a row each (ticket, user, kind, size,
+    type, sha256, when). Erased with the ticket's words (/forget, retention)."""
+
+    async def add(
+        self, ticket_id: str, user_key: str, kind: str, content_type: str, content: bytes
+    ) -> Attachment: ...
+
+    async def for_ticket(self, ticket_id: str) -> list[Attachment]: ...
+
+    async def read(self, ticket_id: str, attachment_id: int) -> tuple[Attachment, bytes]:
+        """The file and its bytes; ``AttachmentNotFound`` unless it is one of that ticket's."""
+        ...
+
+    async def erase_user(self, user_key: str) -> int:
+        """Every file the user sent, rows and bytes (/forget)."""
+        ...
+
+    async def sweep(self) -> int:
+        """Bytes no row names any more (a crash between the two, a purge run without the files):
+        removed (retention)."""
+        ...
+
+
+class MediaSource(Protocol):
+    """A platform's file download (Telegram's getFile, WhatsApp's media endpoint)."""
+
+    async def download(self, ref: MediaRef, max_bytes: int) -> bytes:
+        """The file's bytes; ``AttachmentRefused("too_big")`` once it is known to exceed ``max_bytes``."""
         ...

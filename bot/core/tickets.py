@@ -91,10 +91,13 @@ class Mediator:
     cities: tuple[str, ...]
     languages: tuple[str, ...]
     active: bool = True
-    language: str = "it"  # the dashboard's language, the mediator's choice (it or en)
+    language: str = "it"  # the dashboard's language, the mediator's choice (STAFF_LANGUAGES)
 
     def may_see(self, city: str) -> bool:
         return city in self.cities
+
+
+STAFF_LANGUAGES: tuple[str, ...] = ("it", "en")  # the dashboard's languages; Italian first, the default
 
 
 @dataclass(frozen=True)

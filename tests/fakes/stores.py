@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 
 from bot.core.clock import utcnow
 from bot.core.errors import MediatorError, NotAllowed, RoleRequired, TicketNotFound
-from bot.core.messages import Inbound, InboundMessage, Outbound, OutboundKind, Reply
+from bot.core.messages import Inbound, InboundMessage, Letter, Outbound, OutboundKind, Reply
 from bot.core.profiles import Profile
 from bot.core.tickets import (
     HELD,
+    STAFF_LANGUAGES,
     Author,
     Entry,
     Mediator,
@@ -78,6 +79,26 @@ class OutboxItem:
 
     def tried(self) -> None:
         self.outbound = replace(self.outbound, attempts=self.outbound.attempts + 1)
+
+
+class MemoryMailbox:
+    """Letters for web-chat pages; ``shown`` letters leave it, as in the SQL mailbox."""
+
+    def __init__(self) -> None:
+        self.letters: dict[str, list[Letter]] = {}
+        self._ids = itertools.count(1)
+
+    async def post(self, user_key: str, language: str, text: str, from_person: bool) -> None:
+        letter = Letter(next(self._ids), language, text, from_person, utcnow())
+        self.letters.setdefault(user_key, []).append(letter)
+
+    async def waiting(self, user_key: str, after: int = 0) -> list[Letter]:
+        return [letter for letter in self.letters.get(user_key, []) if letter.id > after]
+
+    async def shown(self, user_key: str, up_to: int) -> int:
+        letters = self.letters.get(user_key, [])
+        self.letters[user_key] = [letter for letter in letters if letter.id > up_to]
+        return len(letters) - len(self.letters[user_key])
 
 
 class MemoryOutbox:
@@ -515,6 +536,12 @@ class MemoryMediatorStore:
         mediator = next(m for m in self.mediators.values() if m.email == email)
         self.mediators[mediator.id] = replace(mediator, active=active)
         return self.mediators[mediator.id]
+
+    async def set_language(self, mediator_id: int, language: str) -> Mediator:
+        if language not in STAFF_LANGUAGES:
+            raise MediatorError(f"the dashboard speaks {', '.join(STAFF_LANGUAGES)} only")
+        self.mediators[mediator_id] = replace(self.mediators[mediator_id], language=language)
+        return self.mediators[mediator_id]
 
     async def all(self) -> list[Mediator]:
         return list(self.mediators.values())

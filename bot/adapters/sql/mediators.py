@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from bot.adapters.sql.tables import MediatorRow, SessionRow
 from bot.core.clock import as_utc, utcnow
 from bot.core.errors import MediatorError
-from bot.core.tickets import Mediator, Role
+from bot.core.tickets import STAFF_LANGUAGES, Mediator, Role
 
 SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD = 10
@@ -23,7 +23,14 @@ _hasher = PasswordHasher()
 
 def _mediator(row: MediatorRow) -> Mediator:
     return Mediator(
-        row.id, row.email, row.name, Role(row.role), tuple(row.cities), tuple(row.languages), row.active
+        row.id,
+        row.email,
+        row.name,
+        Role(row.role),
+        tuple(row.cities),
+        tuple(row.languages),
+        row.active,
+        row.language if row.language in STAFF_LANGUAGES else STAFF_LANGUAGES[0],
     )
 
 
@@ -62,6 +69,16 @@ class SqlMediatorStore:
             row.active = active
             if not active:
                 await session.execute(delete(SessionRow).where(SessionRow.mediator_id == row.id))
+        return _mediator(row)
+
+    async def set_language(self, mediator_id: int, language: str) -> Mediator:
+        if language not in STAFF_LANGUAGES:
+            raise MediatorError(f"the dashboard speaks {', '.join(STAFF_LANGUAGES)} only")
+        async with self._sessions.begin() as session:
+            row = await session.get(MediatorRow, mediator_id)
+            if row is None:
+                raise MediatorError(f"no mediator with id {mediator_id}")
+            row.language = language
         return _mediator(row)
 
     async def all(self) -> list[Mediator]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -46,7 +46,8 @@ class InboxRow(Base):
     platform_id: Mapped[str] = mapped_column(String(200))
     user_key: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(10))
-    text: Mapped[str] = mapped_column(Text, default="")  # emptied once processed (privacy)
+    # emptied once processed (privacy); a photo's or document's platform file reference, as JSON
+    text: Mapped[str] = mapped_column(Text, default="")
     language_hint: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending|done|parked
@@ -123,6 +124,8 @@ class TicketRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_by: Mapped[str | None] = mapped_column(String(250), unique=True)  # the inbound message
     staff_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue_notified: Mapped[bool] = mapped_column(Boolean, default=False)  # the staff group was told
+    first_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # kept for statistics
 
 
 class TicketEntryRow(Base):
@@ -161,6 +164,7 @@ class MediatorRow(Base):
     languages: Mapped[list[str]] = mapped_column(JSON)
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(10), default="it", server_default="it")  # the dashboard's
 
 
 class SessionRow(Base):
@@ -186,3 +190,38 @@ class AuditRow(Base):
     ticket_id: Mapped[str | None] = mapped_column(String(20), index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MissedMessageRow(Base):
+    """A message the assistant could not answer, for staff to learn from: no user key, no ticket, no
+    channel address; deleted after a short retention period."""
+
+    __tablename__ = "missed_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(20))  # not_understood | out_of_scope | no_answer
+    topic: Mapped[str | None] = mapped_column(String(60))  # the classifier's best guess
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    city: Mapped[str | None] = mapped_column(String(40), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    decision: Mapped[str | None] = mapped_column(String(20), index=True)  # example|knowledge|out_of_scope
+    decision_topic: Mapped[str | None] = mapped_column(String(60))
+
+
+class AttachmentRow(Base):
+    """A file a user sent for a ticket; its bytes are ``file_name`` (random) in the attachment folder.
+    Deleted, with the file, when the ticket loses its words (/forget, retention)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(String(20), index=True)
+    user_key: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # photo | document
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(40))  # as the bytes show it, not as declared
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

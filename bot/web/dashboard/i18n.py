@@ -22,10 +22,11 @@ from babel.messages.extract import extract
 from markupsafe import Markup
 
 from bot.core.i18n import Translator, po_path, read_catalog
+from bot.core.tickets import STAFF_LANGUAGES
 
 DOMAIN = "dashboard"
-LANGUAGES: tuple[str, ...] = ("it", "en")
-DEFAULT_LANGUAGE = "it"
+LANGUAGES = STAFF_LANGUAGES
+DEFAULT_LANGUAGE = STAFF_LANGUAGES[0]  # Italian
 LANGUAGE_LABELS = {"it": "Italiano", "en": "English"}  # each in its own language: never translated
 QUERY = "lang"  # ?lang=en on the login page, before anyone is logged in
 
