@@ -3,6 +3,16 @@
 (function () {
   "use strict";
 
+  // the dashboard's strings in the mediator's language, embedded by the page (bot/web/dashboard/i18n.py)
+  var strings = {};
+  var embedded = document.getElementById("dashboard-strings");
+  try { strings = JSON.parse(embedded ? embedded.textContent : "{}") || {}; } catch (error) { strings = {}; }
+  function _(msgid, values) {
+    var text = strings[msgid] || msgid;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(values[name]); });
+    return text;
+  }
+
   function listen(url, onEvent, onStop) {
     if (!url || !window.EventSource) return;
     var source = new EventSource(url);
@@ -32,7 +42,7 @@
     if (live) live.textContent = text;
   }
   function stopped() {
-    say("Live updates have stopped: reload the page.");
+    say(_("Live updates have stopped: reload the page."));
   }
 
   function loggedOut(response) {
@@ -101,7 +111,7 @@
             });
           }
           if (status) status.textContent = ticket.status_label;
-          if (assignee) assignee.textContent = ticket.assignee || "Nobody";
+          if (assignee) assignee.textContent = ticket.assignee || _("Nobody");
           if (changed && ticket.status !== shownStatus) changed.hidden = false;
         })
         .catch(function () { /* the next event tries again */ });
@@ -123,7 +133,7 @@
           var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("queue");
           if (!fresh) return;
           queue.innerHTML = fresh.innerHTML;
-          say("Queue updated at " + new Date().toLocaleTimeString());
+          say(_("Queue updated at {time}", { time: new Date().toLocaleTimeString(document.documentElement.lang) }));
         })
         .catch(function () { /* the next event tries again */ });
     };
