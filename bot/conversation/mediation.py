@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.core.clock import add_working_days, utcnow
-from bot.core.errors import InvalidInput, NotAllowed, RoleRequired
+from bot.core.errors import AttachmentNotFound, InvalidInput, NotAllowed, RoleRequired
 from bot.core.i18n import Translations
 from bot.core.messages import WEB_CHAT, Reply, split_user_key
-from bot.core.ports import MediatorStore, Outbox, TicketEvents, TicketStore
+from bot.core.attachments import Attachment
+from bot.core.ports import AttachmentStore, Mailbox, MediatorStore, Outbox, TicketEvents, TicketStore
 from bot.core.tickets import Author, Mediator, Outcome, QueueFilter, Role, Status, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,12 @@ class Mediation:
     translations: Translations
     wake_sender: Callable[[], None] = lambda: None
     max_text_chars: int = 4000
-    no_push_channels: Collection[str] = (WEB_CHAT,)  # the user reads replies only when they write
+    mailbox: Mailbox | None = None  # for the channels we cannot push to: the user's page collects
+    mailbox_channels: Collection[str] = (WEB_CHAT,)
+    wake_page: Callable[[str], None] = lambda user_key: None  # a page of this user may be waiting
     topics: Collection[str] = field(default_factory=tuple)  # the topic ids a ticket may be given
     working_days: Callable[[str], int] = lambda city: 2  # the city's promise for a non-urgent answer
+    attachments: AttachmentStore | None = None  # the photos and PDFs users sent for their tickets
 
     # who works: the audit log says when each mediator came and went ------------------------------
     async def logged_in(self, mediator: Mediator) -> None:
@@ -70,6 +74,21 @@ class Mediation:
         ticket = await self.tickets.get_for(mediator, ticket_id)
         await self.tickets.audit(mediator, "view", ticket.id, detail)
         return ticket
+
+    async def files(self, mediator: Mediator, ticket: Ticket) -> list[Attachment]:
+        """The files of a ticket the mediator is viewing (``view`` checked their cities)."""
+        if self.attachments is None or not mediator.may_see(ticket.city):
+            return []
+        return await self.attachments.for_ticket(ticket.id)
+
+    async def file(self, mediator: Mediator, ticket_id: str, attachment_id: int) -> tuple[Attachment, bytes]:
+        """One file of a ticket of the mediator's cities (``TicketNotFound`` for any other), audited."""
+        ticket = await self.tickets.get_for(mediator, ticket_id)
+        if self.attachments is None:
+            raise AttachmentNotFound(ticket.id)
+        found = await self.attachments.read(ticket.id, attachment_id)
+        await self.tickets.audit(mediator, "attachment", ticket.id, str(attachment_id))
+        return found
 
     async def colleagues(self, mediator: Mediator, ticket: Ticket) -> list[Mediator]:
         """Whom a coordinator may give the ticket to (nobody, for a mediator)."""
@@ -147,15 +166,19 @@ class Mediation:
         self._publish(ticket, "status")
 
     # the user's side -----------------------------------------------------------------------------
-    async def send_to_user(self, ticket: Ticket, text: str) -> bool:
+    async def send_to_user(self, ticket: Ticket, text: str, from_person: bool = True) -> bool:
         """Queue ``text`` for the ticket's user on their own channel; False when nothing was queued."""
         user_key = await self.tickets.user_key_of(ticket)
         if user_key is None:  # the user asked to be forgotten: no address any more
             log.info("ticket %s: no user address, nothing sent", ticket.id)
             return False
         channel, _ = split_user_key(user_key)
-        if channel in self.no_push_channels:
-            return False
+        if channel in self.mailbox_channels:
+            if self.mailbox is None:
+                return False
+            await self.mailbox.post(user_key, ticket.language, text, from_person)
+            self.wake_page(user_key)
+            return True
         # Outside WhatsApp's 24-hour window the sender sends the approved template and holds the text.
         await self.outbox.queue(channel, user_key, ticket.language, [Reply(text)])
         self.wake_sender()
@@ -165,7 +188,7 @@ class Mediation:
         """After a release or a close: tell the user (in their language) and keep it in the transcript."""
         text = self.translations(ticket.language)._("You are talking with the assistant again.")
         await self.tickets.add_entry(ticket.id, Author.BOT, text)
-        await self.send_to_user(ticket, text)
+        await self.send_to_user(ticket, text, from_person=False)
 
     @staticmethod
     def _holder_or_coordinator(mediator: Mediator, ticket: Ticket, action: str) -> None:

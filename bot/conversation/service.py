@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.conversation.attachments import Attachments
 from bot.conversation.handoff import Handoff, read_words
 from bot.conversation.language import LanguagePolicy
 from bot.conversation.privacy import Privacy
+from bot.conversation.review import Review
 from bot.core.catalog import Catalog
 from bot.core.errors import EngineError, EngineUnavailable, InvalidMessage
 from bot.core.i18n import Translations
@@ -50,6 +52,8 @@ class ConversationService:
         translations: Translations,
         handoff: Handoff | None = None,
         privacy: Privacy | None = None,
+        review: Review | None = None,
+        attachments: Attachments | None = None,
     ) -> None:
         self.engine = engine
         self.profiles = profiles
@@ -58,6 +62,8 @@ class ConversationService:
         self.translations = translations
         self.handoff = handoff
         self.privacy = privacy
+        self.review = review  # where messages that got no topic answer are kept for staff
+        self.attachments = attachments  # photos and PDFs for the user's ticket (None: never stored)
 
     async def language_for(self, message: InboundMessage) -> str:
         """The language this message should be answered in (saving an explicit choice)."""
@@ -68,8 +74,27 @@ class ConversationService:
         """Any message: text goes to the conversation, a voice message or a photo gets a fixed reply."""
         if message.kind is Kind.TEXT:
             return await self.handle(message)
+        if message.attachment is not None and self.attachments is not None:
+            return await self.receive_file(message)
         language = await self.language_for(message)
         return ChatResult(language=language, replies=[self._not_text_reply(message.kind, language)])
+
+    async def receive_file(self, message: InboundMessage, content: bytes | None = None) -> ChatResult:
+        """A photo or a PDF (``content``: the web chat's upload; otherwise the platform's, downloaded):
+        it goes to the user's ticket, opening the one a handoff is waiting for; without a ticket the
+        bot says it cannot read files and offers a person."""
+        assert self.attachments is not None
+        profile = await self.profiles.get(message.user_key)
+        language = self._decide_language(profile, message)
+        ticket = await self.attachments.ticket_of(message.user_key)
+        replies: list[Reply] = []
+        if ticket is None and profile.pending_handoff is not None and self.handoff is not None:
+            replies = (await self._open_ticket(message, profile, language)).replies
+            ticket = await self.attachments.ticket_of(message.user_key)
+        if ticket is None:
+            return ChatResult(language=language, replies=[*replies, self.attachments.outside_a_ticket(language)])
+        replies.append(await self.attachments.receive(ticket, message, language, content))
+        return ChatResult(language=language, replies=replies)
 
     def outage_notice(self, language: str) -> Reply:
         """Said once per outage to a user whose message waits in the inbox for the engine."""
@@ -87,7 +112,7 @@ class ConversationService:
         language = self._decide_language(profile, message)
         if self.handoff is not None and not for_the_assistant(profile, message):
             if await self.handoff.to_mediator(message):
-                return ChatResult(language=language)  # a mediator holds the conversation: bot quiet
+                return ChatResult(language=language, relayed=True)  # a mediator holds it: bot quiet
             if profile.pending_handoff is not None:
                 return await self._open_ticket(message, profile, language)
         pinned = profile.language_pinned or message.language is not None
@@ -135,6 +160,8 @@ class ConversationService:
             profile = profile.with_changes(pending_handoff=signals.handoff)
         profile = profile.with_changes(confirming_forget=signals.asking_forget)
         await self.profiles.save(profile)
+        if self.review is not None and signals.missed is not None:
+            await self.review.record(message, signals.missed, result.language, profile.city)
         if self.privacy is not None and signals.status:
             result.replies += await self.privacy.status(message.user_key, result.language)
         if self.privacy is not None and signals.forget:
@@ -190,6 +217,7 @@ def _merge(first: Signals, second: Signals) -> Signals:
         first.status or second.status,
         first.forget or second.forget,
         first.asking_forget or second.asking_forget,
+        first.missed or second.missed,
     )
 
 

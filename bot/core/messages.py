@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from bot.core.attachments import MediaRef
+from bot.core.overview import Miss, MissKind
 from bot.core.text import clean_text
 
 # The key of the custom message actions send to tell the gateway what a turn decided.
@@ -41,6 +43,7 @@ class InboundMessage:
     city: str | None = None
     language_hint: str | None = None  # e.g. Telegram's language_code, used when the text says too little
     received_at: datetime | None = None
+    attachment: MediaRef | None = None  # a photo or document the platform holds for us
 
     def __post_init__(self) -> None:
         # every channel's text is cleaned here, once: nothing unsafe reaches the inbox or Rasa
@@ -116,11 +119,15 @@ class Signals:
     status: bool = False  # list the user's open requests
     forget: bool = False  # erase everything the desk keeps of the user
     asking_forget: bool = False  # the user was asked "delete everything?": the answer is for the assistant
+    missed: Miss | None = None  # the message got no topic answer: staff may learn from it
 
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {}
         if self.handoff is not None:
             wire["handoff"] = {"topic": self.handoff.topic, "urgent": self.handoff.urgent}
+        if self.missed is not None:
+            miss = self.missed
+            wire["missed"] = {"kind": miss.kind.value, "topic": miss.topic, "confidence": miss.confidence}
         for flag in ("status", "forget", "asking_forget"):
             if getattr(self, flag):
                 wire[flag] = True
@@ -133,8 +140,25 @@ class Signals:
         if isinstance(handoff, dict):
             topic = handoff.get("topic")
             request = HandoffRequest(topic if isinstance(topic, str) else None, bool(handoff.get("urgent")))
-        flags = (bool(control.get(flag)) for flag in ("status", "forget", "asking_forget"))
-        return cls(request, *flags)
+        return cls(
+            request,
+            status=bool(control.get("status")),
+            forget=bool(control.get("forget")),
+            asking_forget=bool(control.get("asking_forget")),
+            missed=_missed_from_wire(control.get("missed")),
+        )
+
+
+def _missed_from_wire(wire: object) -> Miss | None:
+    """A miss as the action server sent it; anything malformed is no miss."""
+    if not isinstance(wire, dict) or wire.get("kind") not in {k.value for k in MissKind}:
+        return None
+    topic, confidence = wire.get("topic"), wire.get("confidence")
+    return Miss(
+        MissKind(wire["kind"]),
+        topic if isinstance(topic, str) else None,
+        float(confidence) if isinstance(confidence, (int, float)) else 0.0,
+    )
 
 
 @dataclass
@@ -145,6 +169,7 @@ class ChatResult:
     topic: str | None = None
     replies: list[Reply] = field(default_factory=list)
     forgotten: bool = False  # the user's data was just erased: keep no trace of this turn either
+    relayed: bool = False  # a mediator holds the conversation: the message went to them, the bot is quiet
 
 
 # the inbox and the outbox --------------------------------------------------------------------------
@@ -152,6 +177,19 @@ class OutboundKind(str, Enum):
     REPLY = "reply"
     EPHEMERAL = "ephemeral"  # sent once, then deleted: the confirmation that a user's data is erased
     TEMPLATE = "template"  # WhatsApp's approved template that reopens the 24-hour window
+    PERSON = "person"  # written by a person of the one-stop shop (the web chat's page says so)
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A message waiting for a user whose page collects it (the web chat): a mediator's reply, or the
+    desk's word that the assistant is back. ``id`` grows, so a page asks for what came after the last."""
+
+    id: int
+    language: str
+    text: str
+    from_person: bool
+    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from bot.core.attachments import Attachment, MediaRef
 from bot.core.messages import Inbound, InboundMessage, Letter, Outbound, Reply, Understanding
+from bot.core.overview import Decision, MissedMessage, TicketFacts, TicketQuery
 from bot.core.profiles import Profile
 from bot.core.tickets import (
     Author,

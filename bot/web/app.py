@@ -18,30 +18,41 @@ from aiohttp import web
 from bot.adapters.events import MemoryTicketEvents
 from bot.adapters.rasa.engine import RasaEngine
 from bot.adapters.rasa.tracker import RasaTracker
+from bot.adapters.sql.attachment_files import AttachmentFiles
+from bot.adapters.sql.attachments import SqlAttachmentStore
 from bot.adapters.sql.database import create_engine, flush_erased, migrate
 from bot.adapters.sql.inbox import SqlInbox
+from bot.adapters.sql.mailbox import SqlMailbox
 from bot.adapters.sql.mediators import SqlMediatorStore
+from bot.adapters.sql.missed import SqlMissedMessages
 from bot.adapters.sql.outbox import SqlOutbox
+from bot.adapters.sql.overview import SqlTicketOverview
 from bot.adapters.sql.profiles import SqlProfileStore
 from bot.adapters.sql.tickets import SqlTicketStore
 from bot.adapters.telegram import TelegramChannel
 from bot.adapters.whatsapp import WhatsAppChannel
+from bot.adapters.whatsapp.media import WhatsAppMedia
+from bot.conversation.attachments import Attachments
 from bot.conversation.handoff import Handoff
 from bot.conversation.language import make_policy
 from bot.conversation.mediation import Mediation
+from bot.conversation.overdue import OverdueAlerts
+from bot.conversation.overview import Overview
 from bot.conversation.privacy import Privacy, retention_policy
+from bot.conversation.review import Review
 from bot.conversation.service import ConversationService
 from bot.core.catalog import load_catalog
 from bot.core.i18n import Translations
 from bot.core.languages import load_language_names
-from bot.core.ports import OutboundChannel
+from bot.core.ports import MediaSource, OutboundChannel
 from bot.core.settings import Settings
 from bot.knowledge import KnowledgeStore
 from bot.messaging.inbox_worker import InboxWorker
 from bot.messaging.intake import GroupCommit
 from bot.messaging.sender import OutboxSender
 from bot.messaging.supervisor import Supervisor
-from bot.web import health, webchat, webhooks
+from bot.web import chat_stream, health, webchat, webhooks
+from bot.web.chat_stream import CHAT_PAGES, ChatPages
 from bot.web.dashboard import add_dashboard
 from bot.web.errors import error_middleware
 from bot.web.health import HEALTH, HealthCheck, Probe
@@ -55,10 +66,14 @@ from bot.web.keys import (
     INBOX_WORKER,
     INTAKE,
     LANGUAGE_NAMES,
+    MEDIA_SOURCES,
     MEDIATION,
     MEDIATORS,
     OUTBOX,
+    OVERDUE,
+    OVERVIEW,
     PRIVACY,
+    REVIEW,
     SENDER,
     SETTINGS,
     TELEGRAM,
@@ -98,6 +113,7 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
     """Every channel whose settings are present, and the sender that sends the outbox on them."""
     settings = app[SETTINGS]
     channels: dict[str, OutboundChannel] = {}
+    app[MEDIA_SOURCES] = sources = dict[str, MediaSource]()  # where users' photos and PDFs are fetched
     if settings.telegram_enabled:
         telegram = TelegramChannel.create(
             settings.telegram_bot_token,
@@ -108,7 +124,10 @@ async def channels_context(app: web.Application) -> AsyncIterator[None]:
         await telegram.start(settings.telegram_webhook_url, settings.telegram_secret_token)
         app[TELEGRAM] = telegram
         channels[telegram.name] = telegram
+        sources[telegram.name] = telegram
     if settings.whatsapp_enabled:
+        token = settings.whatsapp_access_token
+        sources["whatsapp"] = WhatsAppMedia(app[HTTP], settings.whatsapp_api_base_url, token)
         channels["whatsapp"] = WhatsAppChannel(
             app[HTTP],
             settings.whatsapp_api_base_url,
@@ -135,7 +154,9 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
     """The conversation, the handoff, privacy and mediation, on the SQL and Rasa adapters."""
     settings, translations, catalog = app[SETTINGS], app[TRANSLATIONS], app[CATALOG]
     database, inbox, outbox, sender = app[DATABASE], app[INBOX], app[OUTBOX], app[SENDER]
-    tickets, profiles = SqlTicketStore(database), SqlProfileStore(database)
+    files = AttachmentFiles(settings.attachments_dir)
+    tickets, profiles = SqlTicketStore(database, files), SqlProfileStore(database)
+    attachment_store = SqlAttachmentStore(database, files)
     transcript = RasaTracker(settings.tracker_source)
     app[MEDIATORS] = mediators = SqlMediatorStore(database)
     app[TICKET_EVENTS] = events = MemoryTicketEvents()
@@ -155,16 +176,26 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         burst_per_hour=settings.city_burst_per_hour,
         alerts=app[CHAT_LIMITS].city_alert,
     )
+    missed = SqlMissedMessages(database)
     privacy = Privacy(
-        tickets, transcript, inbox, outbox, profiles, translations, partial(flush_erased, database)
+        tickets, transcript, inbox, outbox, profiles, translations, partial(flush_erased, database), missed
     )
+    app[REVIEW] = review = Review(missed, topics=tuple(catalog.topics))
+    overview = SqlTicketOverview(database)
+    app[OVERVIEW] = Overview(overview)
+    app[OVERDUE] = OverdueAlerts(overview, handoff)
+    privacy.attachments = attachment_store
     app[PRIVACY] = privacy
+    attachments = Attachments(
+        attachment_store, tickets, events, translations, app[MEDIA_SOURCES], settings.max_attachment_bytes
+    )
     actions = actions_health_url(settings)
     engine = RasaEngine(app[HTTP], settings.engine_urls, settings.rasa_timeout, settings.rasa_token, actions)
     policy = make_policy(app[LANGUAGE_NAMES].italian_terms, settings.default_language)
     app[CONVERSATION] = conversation = ConversationService(
-        engine, profiles, policy, catalog, translations, handoff, privacy
+        engine, profiles, policy, catalog, translations, handoff, privacy, review, attachments
     )
+    app[CHAT_PAGES] = pages = ChatPages(SqlMailbox(database))
     app[MEDIATION] = Mediation(
         tickets=tickets,
         mediators=mediators,
@@ -172,9 +203,12 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         outbox=outbox,
         translations=translations,
         wake_sender=sender.wake.set,
+        mailbox=pages.mailbox,
+        wake_page=pages.wake,
         max_text_chars=settings.max_text_chars,
         topics=tuple(catalog.topics),
         working_days=handoff.working_days,
+        attachments=attachment_store,
     )
     app[INBOX_WORKER] = InboxWorker(inbox, outbox, conversation, sender.wake, settings.default_language)
     yield
@@ -191,6 +225,8 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
     supervisor.add("sender", sender.run)
     # retention sleeps for hours between runs: no heartbeat to check
     supervisor.add("retention", lambda _: privacy.keep_expiring(retention_policy(settings), every), None)
+    overdue = app[OVERDUE]
+    supervisor.add("overdue", lambda beat: overdue.run(beat.beat), 180.0)  # a round a minute
     if settings.telegram_enabled and not settings.telegram_webhook_url:
         telegram = app[TELEGRAM]
         deliver = partial(accept_telegram_update, app, telegram)
@@ -236,6 +272,7 @@ def create_app(settings: Settings) -> web.Application:
         [database_context, http_context, channels_context, use_cases_context, workers_context]
     )
     webchat.add_routes(app)
+    chat_stream.add_routes(app)
     telegram_webhook = settings.telegram_enabled and bool(settings.telegram_webhook_url)
     webhooks.add_routes(app, telegram_webhook, settings.whatsapp_enabled)
     health.add_routes(app)

@@ -109,6 +109,7 @@ def result_json(result: ChatResult) -> dict[str, Any]:
         "direction": direction(result.language),
         "topic": result.topic,
         "replies": [reply_json(r) for r in result.replies],
+        "relayed": result.relayed,
     }
 
 

@@ -171,9 +171,10 @@ class SqlOutbox:
             await session.execute(delete(OutboxRow).where(OutboxRow.user_key == user_key))
 
     async def purge_sent(self, older_than: timedelta) -> int:
-        """Retention: replies sent (or finally failed) before now - older_than, text and all."""
+        """Retention: replies sent (or finally failed, or never collected from a web chat's mailbox)
+        before now - older_than, text and all."""
         limit = utcnow() - older_than
-        done = OutboxRow.status.in_(("sent", "failed"))
+        done = OutboxRow.status.in_(("sent", "failed", "mailbox"))
         async with self._sessions.begin() as session:
             return deleted(await session.execute(delete(OutboxRow).where(done, OutboxRow.created_at < limit)))
 

@@ -38,6 +38,35 @@
     item.scrollIntoView({ block: "end" });
   }
 
+  // What the one-stop shop writes arrives on its own (server-sent events), also while nobody types;
+  // each letter is confirmed once shown, so one written while the page was closed shows up next time.
+  var shownLetters = {};
+  function person(letter) {
+    if (shownLetters[letter.id]) { return; }
+    shownLetters[letter.id] = true;
+    var item = document.createElement("li");
+    item.className = "msg " + (letter.from_person ? "person" : "bot");
+    item.lang = letter.language;
+    item.dir = letter.direction;
+    if (letter.who) {
+      var who = document.createElement("p");
+      who.className = "who";
+      who.textContent = letter.who;
+      item.appendChild(who);
+    }
+    var text = document.createElement("p");
+    text.className = "text";
+    text.textContent = letter.text;
+    item.appendChild(text);
+    log.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+    fetch("/api/chat/shown", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ up_to: letter.id }) });
+  }
+  if (window.EventSource) {
+    var letters = new EventSource("/api/chat/events");
+    letters.addEventListener("letter", function (event) { person(JSON.parse(event.data)); });
+  }
+
   function send(text, shown, language) {
     add("user", shown || text);
     status.textContent = strings.busy;
@@ -46,7 +75,7 @@
     fetch("/api/chat", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
       .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
       .then(function (res) {
-        status.textContent = "";
+        status.textContent = res.data.relayed ? strings.relayed : "";
         if (!res.ok) { add("bot", res.data.detail || strings.error, [], res.data.language); return; }
         setLanguage(res.data.language);
         res.data.replies.forEach(function (r) { add("bot", r.text, r.buttons, res.data.language); });

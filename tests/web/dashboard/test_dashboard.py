@@ -397,9 +397,10 @@ async def test_an_empty_reply_is_refused(app: web.Application, client: TestClien
     assert await mailbox_of(app).outbox_rows("telegram:9") == []
 
 
-async def test_a_reply_to_a_web_chat_user_is_kept_but_not_pushed(
+async def test_a_reply_to_a_web_chat_user_waits_in_their_mailbox(
     app: web.Application, client: TestClient
 ) -> None:
+    """The web chat cannot be pushed to: the reply waits for the user's page (bot.web.chat_stream)."""
     await add_mediator(app, "anna@caserta.example")
     ticket = await open_ticket(app, user_key="webchat:browser-1")
     token = await login(client, "anna@caserta.example")
@@ -409,7 +410,8 @@ async def test_a_reply_to_a_web_chat_user_is_kept_but_not_pushed(
     assert response.status == 200
     body = await response.json()
     assert body["done"] == "reply" and body["ticket"]["transcript"][-1]["text"] == "Ciao!"
-    assert await mailbox_of(app).outbox_rows("webchat:browser-1") == []
+    rows = await mailbox_of(app).outbox_rows("webchat:browser-1")
+    assert [(row.text, row.status, row.kind) for row in rows] == [("Ciao!", "mailbox", "person")]
 
 
 async def test_a_reply_reaches_a_telegram_user(
