@@ -47,6 +47,17 @@ def turn_context(tracker: Tracker) -> TurnContext:
         text=str(message.get("text") or ""),
         entities=entities,
         slots={name: tracker.get_slot(name) for name in SLOTS},
+        ranking=intent_ranking(message),
+    )
+
+
+def intent_ranking(message: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+    """The classifier's ranking of the message (Rasa puts its fallback first, then the real guesses)."""
+    ranking = message.get("intent_ranking") or []
+    return tuple(
+        (str(item["name"]), float(item.get("confidence") or 0.0))
+        for item in ranking
+        if isinstance(item, dict) and item.get("name")
     )
 
 

@@ -189,8 +189,7 @@ class Handoff:
             count=count,
             city=city_name,
         )
-        channel = self.staff_chat.split(":", 1)[0]
-        await self.outbox.queue(channel, self.staff_chat, STAFF_LANGUAGE, [Reply(text)])
+        await self.tell_staff(text)
 
     async def _add_to(self, ticket: Ticket, words: str, language: str) -> list[Reply]:
         """A second urgent request of the same user joins the first: one ticket for the team to read,
@@ -218,8 +217,19 @@ class Handoff:
             language=ticket.language,
             topic=ticket.topic or "-",
             urgent=" - " + tr._("URGENT") if ticket.urgent else "",
-            link=f"{self.dashboard_url.rstrip('/')}/dashboard/tickets/{ticket.id}",
+            link=self.ticket_link(ticket.id),
         )
+        await self.tell_staff(text)
+        await self.tickets.mark_notified(ticket.id)  # a crash just before this: told twice, never zero
+
+    def ticket_link(self, ticket_id: str) -> str:
+        """The ticket's page on the dashboard, for the staff group."""
+        return f"{self.dashboard_url.rstrip('/')}/dashboard/tickets/{ticket_id}"
+
+    async def tell_staff(self, text: str) -> bool:
+        """One line to the staff group (in the outbox, sent on its channel); False when none is set."""
+        if not self.staff_chat:
+            return False
         channel = self.staff_chat.split(":", 1)[0]
         await self.outbox.queue(channel, self.staff_chat, STAFF_LANGUAGE, [Reply(text)])
-        await self.tickets.mark_notified(ticket.id)  # a crash just before this: told twice, never zero
+        return True

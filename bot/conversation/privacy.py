@@ -10,7 +10,15 @@ from datetime import timedelta
 
 from bot.core.i18n import Translations
 from bot.core.messages import Reply
-from bot.core.ports import Inbox, Outbox, ProfileStore, TicketStore, Transcript
+from bot.core.ports import (
+    AttachmentStore,
+    Inbox,
+    MissedMessages,
+    Outbox,
+    ProfileStore,
+    TicketStore,
+    Transcript,
+)
 from bot.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,6 +31,7 @@ class RetentionPolicy:
     messages: timedelta = timedelta(days=30)  # inbox, outbox, Rasa's tracker
     closed_tickets: timedelta = timedelta(days=180)  # transcripts, notes, the link to the user's address
     audit: timedelta = timedelta(days=730)
+    missed: timedelta = timedelta(days=30)  # messages the assistant could not answer (no user in them)
 
 
 def retention_policy(settings: Settings) -> RetentionPolicy:
@@ -31,6 +40,7 @@ def retention_policy(settings: Settings) -> RetentionPolicy:
         messages=timedelta(days=settings.retention_messages_days),
         closed_tickets=timedelta(days=settings.retention_tickets_days),
         audit=timedelta(days=settings.retention_audit_days),
+        missed=timedelta(days=settings.retention_missed_days),
     )
 
 
@@ -43,6 +53,8 @@ class Expired:
     tracker_events: int
     tickets: int
     audit: int
+    missed: int = 0
+    attachments: int = 0  # files no row names any more (those of expired tickets go with the tickets)
 
 
 async def _nothing_to_flush() -> None:
@@ -59,6 +71,8 @@ class Privacy:
     translations: Translations
     # after erasing: make the deleted rows unrecoverable (SQLite: checkpoint and truncate the WAL)
     flush_erased: Callable[[], Awaitable[None]] = field(default=_nothing_to_flush)
+    missed: MissedMessages | None = None  # kept without a user: expired by retention, not by /forget
+    attachments: AttachmentStore | None = None  # files users sent for their tickets
 
     async def status(self, user_key: str, language: str) -> list[Reply]:
         """The user's open requests, in their language (what /status answers)."""
@@ -79,6 +93,8 @@ class Privacy:
 
     async def forget(self, user_key: str) -> None:
         """Erase the user's conversation everywhere it lives; tickets keep topic, city and outcome."""
+        if self.attachments is not None:  # the files too, not only their rows (and those of any ticket)
+            await self.attachments.erase_user(user_key)
         erased = await self.tickets.erase_user(user_key)
         await self.transcript.erase(user_key)
         await self.inbox.erase_user(user_key)
@@ -95,6 +111,8 @@ class Privacy:
             tracker_events=await self.transcript.purge_older_than(policy.messages),
             tickets=await self.tickets.purge_closed(policy.closed_tickets),
             audit=await self.tickets.purge_audit(policy.audit),
+            missed=await self.missed.purge_older_than(policy.missed) if self.missed else 0,
+            attachments=await self.attachments.sweep() if self.attachments else 0,
         )
         await self.flush_erased()
         log.info("retention: %s", expired)

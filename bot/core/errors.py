@@ -90,6 +90,10 @@ class NotAllowed(SportelloError):
     """Not possible in the ticket's state (closed already, nobody holds it, another city's mediator)."""
 
 
+class CityNotAllowed(NotAllowed):
+    """A city this mediator does not work for (statistics, review): a 403 at the edge."""
+
+
 class RoleRequired(NotAllowed):
     """Only a coordinator may do this (a 403 at the edge, where other ``NotAllowed`` are 409)."""
 

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     retention_audit_days: int = Field(730, alias="SPORTELLO_RETENTION_AUDIT_DAYS", ge=30)
     retention_every_hours: float = Field(6.0, alias="SPORTELLO_RETENTION_EVERY_HOURS", gt=0)
     # webhooks' updates stored together, one transaction per batch (off: one per update; benchmarks)
+    # messages the assistant could not answer, kept (without any user identifier) for staff to review
+    retention_missed_days: int = Field(30, alias="SPORTELLO_RETENTION_MISSED_DAYS", ge=1)
     group_commit: bool = Field(True, alias="SPORTELLO_GROUP_COMMIT")
 
     # Telegram: enabled when the token is set. No webhook URL: long polling (a laptop).

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from bot.core.languages import LANGUAGES
 from bot.core.messages import Button, HandoffRequest, Reply, Signals, payload
+from bot.core.overview import Miss, MissKind
 from bot.dialogue.answers import (
     city_buttons,
     known_office,
@@ -139,6 +140,7 @@ def answer_topic(desk: Desk, ctx: TurnContext) -> Turn:
         turn.slots[URGENT] = topic.id
     if text is None:
         turn.replies.append(Reply(tr._("I have no answer on this yet."), (person_button(tr),)))
+        turn.signals = replace(turn.signals, missed=Miss(MissKind.NO_ANSWER, topic.id, confidence(ctx)))
         return turn
     if topic.urgent:
         turn.replies.append(urgent_reply(desk, tr, topic, text, ctx.city))
@@ -206,16 +208,18 @@ def not_understood(desk: Desk, ctx: TurnContext) -> Turn:
     """Below the confidence threshold: say so, never guess; offer the menu and a person."""
     tr = desk.tr(ctx.language)
     misses = int(ctx.slots.get(MISSES) or 0) + 1
+    missed = Signals(missed=missed_message(desk, ctx, MissKind.NOT_UNDERSTOOD))
     if misses >= 2:  # two in a row: a person will understand better than a third guess
         turn = ask_human(desk, ctx)
         turn.slots[MISSES] = 0
+        turn.signals = missed
         return turn
     text = tr._(
         "Sorry, I did not understand. Choose a topic, write your question in other words, "
         "or talk to a person."
     )
     buttons = (*category_buttons(desk, ctx.language), person_button(tr))
-    return Turn([Reply(text, buttons)], slots={MISSES: misses, AWAITING: "human"})
+    return Turn([Reply(text, buttons)], slots={MISSES: misses, AWAITING: "human"}, signals=missed)
 
 
 def out_of_scope(desk: Desk, ctx: TurnContext) -> Turn:
@@ -226,7 +230,22 @@ def out_of_scope(desk: Desk, ctx: TurnContext) -> Turn:
         "health, work, school and legal help. Choose a topic, or talk to a person:"
     )
     buttons = (*category_buttons(desk, ctx.language), person_button(tr))
-    return Turn([Reply(text, buttons)], slots={MISSES: 0})
+    missed = Signals(missed=missed_message(desk, ctx, MissKind.OUT_OF_SCOPE))
+    return Turn([Reply(text, buttons)], slots={MISSES: 0}, signals=missed)
+
+
+def missed_message(desk: Desk, ctx: TurnContext, kind: MissKind) -> Miss:
+    """What staff will see of a message the desk could not answer: the topic the classifier was
+    closest to (however unsure) and how sure it was."""
+    for intent, score in ctx.ranking:
+        if intent in desk.catalog.topics:
+            return Miss(kind, intent, score)
+    return Miss(kind, None, 0.0)
+
+
+def confidence(ctx: TurnContext) -> float:
+    """The classifier's confidence in the intent this turn answers."""
+    return next((score for intent, score in ctx.ranking if intent == ctx.intent), 0.0)
 
 
 def ask_human(desk: Desk, ctx: TurnContext, city_id: str | None = None) -> Turn:

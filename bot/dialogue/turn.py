@@ -19,6 +19,8 @@ class TurnContext:
     text: str = ""
     entities: dict[str, str] = field(default_factory=dict)
     slots: dict[str, Any] = field(default_factory=dict)
+    # the classifier's intents and confidences, best first (what a missed message was closest to)
+    ranking: tuple[tuple[str, float], ...] = ()
 
     @property
     def urgency(self) -> str | None:

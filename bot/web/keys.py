@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.telegram import TelegramChannel
 from bot.conversation.mediation import Mediation
+from bot.conversation.overdue import OverdueAlerts
+from bot.conversation.overview import Overview
 from bot.conversation.privacy import Privacy
+from bot.conversation.review import Review
 from bot.conversation.service import ConversationService
 from bot.core.catalog import Catalog
 from bot.core.i18n import Translations
@@ -56,5 +59,8 @@ PRIVACY = web.AppKey("privacy", Privacy)
 MEDIATORS: web.AppKey[MediatorStore] = web.AppKey("mediators")
 TICKET_EVENTS: web.AppKey[TicketEvents] = web.AppKey("ticket_events")
 INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
+OVERVIEW = web.AppKey("overview", Overview)  # statistics and search of the dashboard
+REVIEW = web.AppKey("review", Review)  # what the desk misses
+OVERDUE = web.AppKey("overdue", OverdueAlerts)  # overdue tickets announced to the staff group
 CHAT_LIMITS = web.AppKey("chat_limits", ChatLimits)
 SENDER = web.AppKey("sender", OutboxSender)

@@ -236,6 +236,7 @@ class SqlTicketStore(TicketErasure):
         await self.add_entry(ticket_id, Author.MEDIATOR, text, mediator.id, Status.WAITING_FOR_USER)
         await self.audit(mediator, "reply", ticket_id)
         return await self.get(ticket_id)
+        await self._first_reply(ticket_id)
 
     async def note(self, mediator: Mediator, ticket_id: str, text: str) -> None:
         await self.get_for(mediator, ticket_id)
@@ -263,6 +264,16 @@ class SqlTicketStore(TicketErasure):
 
     async def _set(self, ticket_id: str, **values: object) -> None:
         async with self._sessions.begin() as session:
+    async def _first_reply(self, ticket_id: str) -> None:
+        """When the user first heard from a person: kept on the ticket for the statistics (the
+        transcript it comes from is erased by /forget and retention)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(TicketRow)
+                .where(TicketRow.id == ticket_id, TicketRow.first_reply_at.is_(None))
+                .values(first_reply_at=utcnow())
+            )
+
             await session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(**values))
 
     async def audit(

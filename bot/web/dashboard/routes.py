@@ -17,7 +17,7 @@ from multidict import MultiDictProxy
 
 from bot.conversation.mediation import Mediation
 from bot.core.clock import utcnow
-from bot.core.errors import InvalidInput, NotAllowed, RoleRequired, TicketNotFound
+from bot.core.errors import CityNotAllowed, InvalidInput, NotAllowed, RoleRequired, TicketNotFound
 from bot.core.languages import LANGUAGES
 from bot.core.tickets import Mediator, QueueFilter, Role, Status
 from bot.web.clients import client_address
@@ -44,6 +44,7 @@ DONE = {
 }
 FORBIDDEN_TICKET = "No such ticket, or not a ticket of your cities."
 
+FORBIDDEN_CITY = "Not a city of yours."
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -54,6 +55,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         await refused(request, "ticket")
         return error_response(request, 403, FORBIDDEN_TICKET)
     except RoleRequired as exc:
+    except CityNotAllowed:
+        await refused(request, "city")
+        return error_response(request, 403, FORBIDDEN_CITY)
         await refused(request, "role")
         return error_response(request, 403, str(exc))
     except NotAllowed as exc:
