@@ -11,11 +11,11 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from bot.core.attachments import Attachment
 from bot.core.clock import add_working_days, utcnow
 from bot.core.errors import AttachmentNotFound, InvalidInput, NotAllowed, RoleRequired
 from bot.core.i18n import Translations
 from bot.core.messages import WEB_CHAT, Reply, split_user_key
-from bot.core.attachments import Attachment
 from bot.core.ports import AttachmentStore, Mailbox, MediatorStore, Outbox, TicketEvents, TicketStore
 from bot.core.tickets import Author, Mediator, Outcome, QueueFilter, Role, Status, Ticket, TicketEvent
 

@@ -92,7 +92,8 @@ class ConversationService:
             replies = (await self._open_ticket(message, profile, language)).replies
             ticket = await self.attachments.ticket_of(message.user_key)
         if ticket is None:
-            return ChatResult(language=language, replies=[*replies, self.attachments.outside_a_ticket(language)])
+            replies.append(self.attachments.outside_a_ticket(language))
+            return ChatResult(language=language, replies=replies)
         replies.append(await self.attachments.receive(ticket, message, language, content))
         return ChatResult(language=language, replies=replies)
 

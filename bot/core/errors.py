@@ -104,3 +104,16 @@ class InvalidInput(SportelloError):
 
 class MediatorError(SportelloError):
     """A mediator could not be created or changed (the message says why)."""
+
+
+# attachments ---------------------------------------------------------------------------------------
+class AttachmentRefused(SportelloError):
+    """A file the desk does not keep: ``reason`` is "too_big" or "type" (the user is told which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AttachmentNotFound(TicketNotFound):
+    """No such file of this ticket: answered like another city's ticket (the access rule)."""

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     model_path: Path | None = Field(None, alias="SPORTELLO_MODEL")
     default_language: str = Field("it", alias="SPORTELLO_DEFAULT_LANGUAGE")
     max_text_chars: int = Field(4000, alias="SPORTELLO_MAX_TEXT_CHARS", gt=0)
+    # Photos and PDFs users send for their tickets: the largest kept (MB); bigger ones are refused politely
+    max_attachment_mb: int = Field(10, alias="SPORTELLO_MAX_ATTACHMENT_MB", ge=1, le=20)
     project_dir: Path = Field(PROJECT_DIR, alias="SPORTELLO_PROJECT_DIR")
     # staff's answers; default: knowledge/ of the project (tests point it at a copy they edit)
     knowledge_path: Path | None = Field(None, alias="SPORTELLO_KNOWLEDGE_DIR")
@@ -70,10 +72,10 @@ class Settings(BaseSettings):
     retention_messages_days: int = Field(30, alias="SPORTELLO_RETENTION_MESSAGES_DAYS", ge=2)
     retention_tickets_days: int = Field(180, alias="SPORTELLO_RETENTION_TICKETS_DAYS", ge=1)
     retention_audit_days: int = Field(730, alias="SPORTELLO_RETENTION_AUDIT_DAYS", ge=30)
-    retention_every_hours: float = Field(6.0, alias="SPORTELLO_RETENTION_EVERY_HOURS", gt=0)
-    # webhooks' updates stored together, one transaction per batch (off: one per update; benchmarks)
     # messages the assistant could not answer, kept (without any user identifier) for staff to review
     retention_missed_days: int = Field(30, alias="SPORTELLO_RETENTION_MISSED_DAYS", ge=1)
+    retention_every_hours: float = Field(6.0, alias="SPORTELLO_RETENTION_EVERY_HOURS", gt=0)
+    # webhooks' updates stored together, one transaction per batch (off: one per update; benchmarks)
     group_commit: bool = Field(True, alias="SPORTELLO_GROUP_COMMIT")
 
     # Telegram: enabled when the token is set. No webhook URL: long polling (a laptop).
@@ -171,6 +173,15 @@ class Settings(BaseSettings):
         if self.tracker_url:
             return "postgresql+psycopg://" + self.tracker_url.split("://", 1)[1]
         return f"sqlite:///{self.tracker_database}"
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Where the bytes of attachments are kept (private: 0700, random names)."""
+        return self.data_dir / "attachments"
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        return self.max_attachment_mb * 1024 * 1024
 
     @property
     def knowledge_dir(self) -> Path:

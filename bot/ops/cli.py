@@ -136,11 +136,13 @@ def mediator_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def tickets_purge(settings: Settings, args: argparse.Namespace) -> int:
     """Delete transcripts of tickets closed more than N days ago (run it from cron)."""
+    from bot.adapters.sql.attachment_files import AttachmentFiles
     from bot.adapters.sql.tickets import SqlTicketStore
     from bot.conversation.privacy import purge_closed_tickets
 
     async def purge(engine: AsyncEngine) -> int:
-        return await purge_closed_tickets(SqlTicketStore(engine), timedelta(days=args.days))
+        tickets = SqlTicketStore(engine, AttachmentFiles(settings.attachments_dir))
+        return await purge_closed_tickets(tickets, timedelta(days=args.days))
 
     count = with_database(settings, purge)
     print(f"purged the transcripts of {count} closed tickets older than {args.days} days")
@@ -152,6 +154,8 @@ def retention(settings: Settings, args: argparse.Namespace) -> int:
     from functools import partial
 
     from bot.adapters.rasa.tracker import RasaTracker
+    from bot.adapters.sql.attachment_files import AttachmentFiles
+    from bot.adapters.sql.attachments import SqlAttachmentStore
     from bot.adapters.sql.database import flush_erased
     from bot.adapters.sql.inbox import SqlInbox
     from bot.adapters.sql.outbox import SqlOutbox
@@ -161,18 +165,39 @@ def retention(settings: Settings, args: argparse.Namespace) -> int:
     from bot.core.i18n import Translations
 
     async def expire(engine: AsyncEngine) -> object:
+        files = AttachmentFiles(settings.attachments_dir)
         privacy = Privacy(
-            SqlTicketStore(engine),
+            SqlTicketStore(engine, files),
             RasaTracker(settings.tracker_source),
             SqlInbox(engine),
             SqlOutbox(engine),
             SqlProfileStore(engine),
             Translations(settings.locales_dir),
             partial(flush_erased, engine),
+            attachments=SqlAttachmentStore(engine, files),
         )
         return await privacy.expire(retention_policy(settings))
 
     print(f"retention: {with_database(settings, expire)}")
+    return 0
+
+
+def review_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the missed messages staff marked as training examples (or out of scope) as NLU files."""
+    from bot.adapters.sql.missed import SqlMissedMessages
+    from bot.conversation.review import Review
+    from bot.ops.nlu_export import write_examples
+
+    async def examples(engine: AsyncEngine) -> dict[str, dict[str, list[str]]]:
+        return await Review(SqlMissedMessages(engine)).examples()
+
+    found = with_database(settings, examples)
+    out = Path(args.out) if args.out else settings.data_dir / "review-export"
+    for path in write_examples(found, out):
+        count = sum(len(texts) for texts in found[path.parent.name].values())
+        print(f"wrote {path} ({count} examples)")
+    if not found:
+        print("no marked examples to export")
     return 0
 
 
@@ -225,6 +250,12 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("retention", help="expire old messages, transcripts and audit rows now").set_defaults(
         handler=retention
     )
+    review = commands.add_parser("review", help="what the desk misses").add_subparsers(
+        dest="review_command", required=True
+    )
+    export = review.add_parser("export", help="write the marked examples as nlu/<lang>/ files")
+    export.add_argument("--out", default="", help="folder; default: review-export in the data folder")
+    export.set_defaults(handler=review_export)
     commands.add_parser("rasa-files", help="regenerate domain.yml and data/rules.yml").set_defaults(
         handler=rasa_files
     )

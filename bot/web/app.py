@@ -51,7 +51,7 @@ from bot.messaging.inbox_worker import InboxWorker
 from bot.messaging.intake import GroupCommit
 from bot.messaging.sender import OutboxSender
 from bot.messaging.supervisor import Supervisor
-from bot.web import chat_stream, health, webchat, webhooks
+from bot.web import chat_stream, health, uploads, webchat, webhooks
 from bot.web.chat_stream import CHAT_PAGES, ChatPages
 from bot.web.dashboard import add_dashboard
 from bot.web.errors import error_middleware
@@ -65,6 +65,7 @@ from bot.web.keys import (
     INBOX,
     INBOX_WORKER,
     INTAKE,
+    KNOWLEDGE,
     LANGUAGE_NAMES,
     MEDIA_SOURCES,
     MEDIATION,
@@ -161,6 +162,7 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
     app[MEDIATORS] = mediators = SqlMediatorStore(database)
     app[TICKET_EVENTS] = events = MemoryTicketEvents()
     staff = f"telegram:{settings.staff_telegram_chat_id}" if settings.staff_telegram_chat_id else ""
+    app[KNOWLEDGE] = knowledge = KnowledgeStore(settings.knowledge_dir)  # the dashboard shows topic titles
     handoff = Handoff(
         tickets=tickets,
         transcript=transcript,
@@ -168,7 +170,7 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         outbox=outbox,
         translations=translations,
         catalog=catalog,
-        knowledge=KnowledgeStore(settings.knowledge_dir),
+        knowledge=knowledge,
         staff_chat=staff,
         dashboard_url=settings.dashboard_url,
         max_open_tickets=settings.max_open_tickets,
@@ -186,8 +188,9 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
     app[OVERDUE] = OverdueAlerts(overview, handoff)
     privacy.attachments = attachment_store
     app[PRIVACY] = privacy
+    sources: dict[str, MediaSource] = app[MEDIA_SOURCES]
     attachments = Attachments(
-        attachment_store, tickets, events, translations, app[MEDIA_SOURCES], settings.max_attachment_bytes
+        attachment_store, tickets, events, translations, sources, settings.max_attachment_bytes
     )
     actions = actions_health_url(settings)
     engine = RasaEngine(app[HTTP], settings.engine_urls, settings.rasa_timeout, settings.rasa_token, actions)
@@ -273,6 +276,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     webchat.add_routes(app)
     chat_stream.add_routes(app)
+    uploads.add_routes(app)
     telegram_webhook = settings.telegram_enabled and bool(settings.telegram_webhook_url)
     webhooks.add_routes(app, telegram_webhook, settings.whatsapp_enabled)
     health.add_routes(app)

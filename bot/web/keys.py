@@ -20,8 +20,9 @@ from bot.conversation.service import ConversationService
 from bot.core.catalog import Catalog
 from bot.core.i18n import Translations
 from bot.core.languages import LanguageNames
-from bot.core.ports import Inbox, MediatorStore, Outbox, RateLimiter, TicketEvents
+from bot.core.ports import Inbox, MediaSource, MediatorStore, Outbox, RateLimiter, TicketEvents
 from bot.core.settings import Settings
+from bot.knowledge import KnowledgeStore
 from bot.messaging.inbox_worker import InboxWorker
 from bot.messaging.intake import GroupCommit
 from bot.messaging.sender import OutboxSender
@@ -51,16 +52,18 @@ INBOX: web.AppKey[Inbox] = web.AppKey("inbox")
 INTAKE = web.AppKey("intake", GroupCommit)  # where webhooks store their updates (a group commit)
 OUTBOX: web.AppKey[Outbox] = web.AppKey("outbox")
 TELEGRAM = web.AppKey("telegram", TelegramChannel)
+KNOWLEDGE = web.AppKey("knowledge", KnowledgeStore)  # the staff's answers, live (topic titles)
+MEDIA_SOURCES: web.AppKey[dict[str, MediaSource]] = web.AppKey("media_sources")  # per channel
 
 # use cases and workers
 CONVERSATION = web.AppKey("conversation", ConversationService)
 MEDIATION = web.AppKey("mediation", Mediation)
 PRIVACY = web.AppKey("privacy", Privacy)
-MEDIATORS: web.AppKey[MediatorStore] = web.AppKey("mediators")
-TICKET_EVENTS: web.AppKey[TicketEvents] = web.AppKey("ticket_events")
-INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
 OVERVIEW = web.AppKey("overview", Overview)  # statistics and search of the dashboard
 REVIEW = web.AppKey("review", Review)  # what the desk misses
 OVERDUE = web.AppKey("overdue", OverdueAlerts)  # overdue tickets announced to the staff group
+MEDIATORS: web.AppKey[MediatorStore] = web.AppKey("mediators")
+TICKET_EVENTS: web.AppKey[TicketEvents] = web.AppKey("ticket_events")
+INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
 CHAT_LIMITS = web.AppKey("chat_limits", ChatLimits)
 SENDER = web.AppKey("sender", OutboxSender)

@@ -6,6 +6,7 @@ duplicates, also after a restart. Finishing a message and queueing its replies i
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta, timezone
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import aliased
 from bot.adapters.sql.database import deleted, worker_name
 from bot.adapters.sql.outbox import outbox_row
 from bot.adapters.sql.tables import InboxRow, OutboxRow
+from bot.core.attachments import MediaRef
 from bot.core.clock import as_utc, utcnow
 from bot.core.messages import Inbound, InboundMessage, Kind, OutboundKind, Reply, split_user_key
 
@@ -36,13 +38,30 @@ def free_for(worker: str, now: datetime) -> ColumnElement[bool]:
     return or_(InboxRow.lease_until.is_(None), InboxRow.lease_until <= now, InboxRow.claimed_by == worker)
 
 
+def media_text(ref: MediaRef) -> str:
+    """A photo's or document's platform reference as the row's text (emptied once answered, like a text)."""
+    return json.dumps(
+        {"file_id": ref.file_id, "kind": ref.kind, "type": ref.declared_type, "size": ref.declared_size}
+    )
+
+
+def media_ref(kind: str, text: str) -> MediaRef | None:
+    """The reference ``media_text`` wrote; None for any other row (a sticker, a location, a text)."""
+    if kind != Kind.MEDIA.value or not text.startswith("{"):
+        return None
+    data = json.loads(text)
+    size = data.get("size")
+    declared_size = size if isinstance(size, int) else None
+    return MediaRef(str(data["file_id"]), str(data["kind"]), str(data["type"]), declared_size)
+
+
 def inbox_values(message: InboundMessage, now: datetime) -> dict[str, object]:
     return {
         "channel": message.channel,
         "platform_id": message.platform_id,
         "user_key": message.user_key,
         "kind": message.kind.value,
-        "text": message.text,
+        "text": media_text(message.attachment) if message.attachment else message.text,
         "language_hint": message.language_hint,
         "received_at": as_utc(message.received_at or now).astimezone(timezone.utc),
         "status": "pending",
@@ -149,11 +168,13 @@ class SqlInbox:
         if row is None:
             return None
         channel, user = split_user_key(row.user_key)
+        attachment = media_ref(row.kind, row.text)
         message = InboundMessage(
             channel=channel,
             user=user,
-            text=row.text,
+            text="" if attachment else row.text,
             kind=Kind(row.kind),
+            attachment=attachment,
             platform_id=row.platform_id,
             language_hint=row.language_hint,
             received_at=as_utc(row.received_at),

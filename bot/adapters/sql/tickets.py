@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.adapters.sql.attachment_files import AttachmentFiles
 from bot.adapters.sql.tables import (
     AuditRow,
     TicketCounterRow,
@@ -37,8 +38,9 @@ from bot.core.tickets import (
 
 
 class SqlTicketStore(TicketErasure):
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, files: AttachmentFiles | None = None) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._files = files  # attachments' bytes, erased with the tickets' words
 
     # users -------------------------------------------------------------------------------------
     async def user_ref(self, session: AsyncSession, user_key: str) -> str:
@@ -234,9 +236,9 @@ class SqlTicketStore(TicketErasure):
         if ticket.assignee is None:
             await self._set(ticket_id, assignee_id=mediator.id)
         await self.add_entry(ticket_id, Author.MEDIATOR, text, mediator.id, Status.WAITING_FOR_USER)
+        await self._first_reply(ticket_id)
         await self.audit(mediator, "reply", ticket_id)
         return await self.get(ticket_id)
-        await self._first_reply(ticket_id)
 
     async def note(self, mediator: Mediator, ticket_id: str, text: str) -> None:
         await self.get_for(mediator, ticket_id)
@@ -262,8 +264,6 @@ class SqlTicketStore(TicketErasure):
         await self.audit(mediator, "classify", ticket_id, detail)
         return await self.get(ticket_id)
 
-    async def _set(self, ticket_id: str, **values: object) -> None:
-        async with self._sessions.begin() as session:
     async def _first_reply(self, ticket_id: str) -> None:
         """When the user first heard from a person: kept on the ticket for the statistics (the
         transcript it comes from is erased by /forget and retention)."""
@@ -274,6 +274,8 @@ class SqlTicketStore(TicketErasure):
                 .values(first_reply_at=utcnow())
             )
 
+    async def _set(self, ticket_id: str, **values: object) -> None:
+        async with self._sessions.begin() as session:
             await session.execute(update(TicketRow).where(TicketRow.id == ticket_id).values(**values))
 
     async def audit(

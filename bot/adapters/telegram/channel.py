@@ -17,8 +17,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.adapters import payloads
 from bot.adapters.sending import SendsParts, split_text
+from bot.core.attachments import DOCUMENT, PHOTO, MediaRef
 from bot.core.commands import command_or_text
-from bot.core.errors import InvalidMessage, RetryLater, Undeliverable
+from bot.core.errors import AttachmentRefused, InvalidMessage, RetryLater, Undeliverable
 from bot.core.i18n import Translations
 from bot.core.languages import LANGUAGES
 from bot.core.messages import InboundMessage, Kind, Reply
@@ -122,7 +123,9 @@ class TelegramChannel(SendsParts):
         if posted.text:
             text = command_or_text(posted.text)
             return InboundMessage(CHANNEL, chat_id, text, Kind.TEXT, platform_id, language_hint=hint), None
-        return InboundMessage(CHANNEL, chat_id, "", _kind(posted), platform_id, language_hint=hint), None
+        return InboundMessage(
+            CHANNEL, chat_id, "", _kind(posted), platform_id, language_hint=hint, attachment=_media(posted)
+        ), None
 
     def _in_a_group(
         self, chat_id: str, text: str, platform_id: str, hint: str | None
@@ -165,6 +168,24 @@ class TelegramChannel(SendsParts):
                 except InvalidMessage as exc:  # one odd update must not stop the polling
                     log.warning("telegram update %d skipped: %s", update.update_id, exc)
 
+    async def download(self, ref: MediaRef, max_bytes: int) -> bytes:
+        """A photo or document through getFile and the file URL (Telegram's bots may download 20 MB);
+        the size getFile reports is checked before anything is downloaded."""
+        if ref.declared_size is not None and ref.declared_size > max_bytes:
+            raise AttachmentRefused("too_big")
+        try:
+            file = await self.bot.get_file(ref.file_id)
+            if file.file_size is not None and file.file_size > max_bytes:
+                raise AttachmentRefused("too_big")
+            content = bytes(await file.download_as_bytearray())
+        except BadRequest as exc:
+            if "too big" in exc.message.lower():
+                raise AttachmentRefused("too_big") from exc
+            raise
+        if len(content) > max_bytes:
+            raise AttachmentRefused("too_big")
+        return content
+
     # outbound ------------------------------------------------------------------------------------
     def parts(self, reply: Reply, language: str) -> list[Any]:
         """The Telegram messages of one reply: text split at 4,096, the keyboard on the last."""
@@ -206,3 +227,14 @@ def _language(code: str | None) -> str | None:
 
 def _kind(message: Any) -> Kind:
     return Kind.VOICE if (message.voice or message.audio or message.video_note) else Kind.MEDIA
+
+
+def _media(message: Any) -> MediaRef | None:
+    """The file a photo (its largest size) or a document names; None for stickers, locations, videos."""
+    if message.photo:
+        largest = max(message.photo, key=lambda size: size.width * size.height)
+        return MediaRef(largest.file_id, PHOTO, "image/jpeg", largest.file_size)
+    if message.document:
+        document = message.document
+        return MediaRef(document.file_id, DOCUMENT, document.mime_type or "", document.file_size)
+    return None

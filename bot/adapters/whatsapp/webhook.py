@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.adapters import payloads
+from bot.core.attachments import DOCUMENT, PHOTO, MediaRef
 from bot.core.commands import command_or_text
 from bot.core.messages import InboundMessage, Kind
 from bot.core.text import clean_text
@@ -89,7 +90,21 @@ def _message(item: Json, contacts: list[Json]) -> InboundMessage | None:
     if kind is None or not user or not platform_id:
         return None  # nobody to answer, or no id to deduplicate on
     received = _timestamp(item.get("timestamp"))
-    return InboundMessage(CHANNEL, user, text, kind, platform_id, received_at=received)
+    return InboundMessage(
+        CHANNEL, user, text, kind, platform_id, received_at=received, attachment=_media(item)
+    )
+
+
+def _media(item: Json) -> MediaRef | None:
+    """The media id of an image or a document (downloaded later through the Graph media endpoint)."""
+    kind = item.get("type")
+    if kind not in ("image", "document"):
+        return None
+    media = obj(item.get(kind))
+    media_id = _text(media.get("id"))
+    if not media_id:
+        return None
+    return MediaRef(media_id, PHOTO if kind == "image" else DOCUMENT, _text(media.get("mime_type")))
 
 
 def _text(value: Any) -> str:

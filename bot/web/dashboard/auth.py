@@ -8,6 +8,8 @@
   ``X-CSRF-Token``; missing or wrong: 403, and the handler does not run.
 - The login form itself is protected by a pre-session token (double submit: a cookie and a form field
   that must match), so that no other site can log a browser in to an account of its choosing.
+- The dashboard's language is the mediator's (``POST /dashboard/language``, kept on the account); the
+  login page reads ``?lang=``, and logging in from a page in a chosen language keeps that choice.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from aiohttp.typedefs import Handler
 from multidict import MultiDictProxy
 from yarl import URL
 
+from bot.core.errors import InvalidInput
 from bot.core.tickets import Mediator
 from bot.web.clients import client_address, is_https
+from bot.web.dashboard.attachments import FILE_ROUTES
+from bot.web.dashboard.i18n import LANGUAGES, N_, QUERY
 from bot.web.dashboard.keys import CSRF_TOKEN, MEDIATOR, SESSION_ID, THROTTLE
-from bot.web.dashboard.responses import error_response, is_api, render, route_name
+from bot.web.dashboard.responses import error_response, is_api, render, route_name, translator
 from bot.web.keys import MEDIATION, MEDIATORS
 
 log = logging.getLogger(__name__)
@@ -79,7 +84,7 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
     try:
         return await request.post()
     except (ValueError, LookupError):  # UnicodeDecodeError is a ValueError
-        raise web.HTTPBadRequest(text="The form could not be read.") from None
+        raise web.HTTPBadRequest(text=translator(request)._("The form could not be read.")) from None
 
 
 async def submitted_csrf_token(request: web.Request) -> str | None:
@@ -106,8 +111,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     found = await current_session(request)
     if found is None:
+        if route_name(request).startswith(FILE_ROUTES):  # a user's file: refused, not a login page
+            return error_response(request, 403, N_("Log in at /dashboard/login first."))
         if is_api(request):
-            return error_response(request, 401, "Log in at /dashboard/login first.")
+            return error_response(request, 401, N_("Log in at /dashboard/login first."))
         target = request.path_qs if request.method in SAFE_METHODS else HOME_PATH
         return see_other(URL(LOGIN_PATH).with_query(next=target))
     mediator, csrf_token = found
@@ -120,7 +127,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return error_response(
             request,
             403,
-            "The form has expired or did not come from the dashboard. Reload the page and try again.",
+            N_("The form has expired or did not come from the dashboard. Reload the page and try again."),
         )
     return await handler(request)
 
@@ -143,10 +150,11 @@ def _login_page(
     existing = request.cookies.get(LOGIN_COOKIE, "")
     # only a token we could have issued is sent back: anything else in the cookie is not echoed
     token = existing if ISSUED_TOKEN.fullmatch(existing) else secrets.token_urlsafe(32)
+    shown_error = translator(request)._(error) if error else ""
     response = render(
         request,
         "login.html",
-        {"login_token": token, "error": error, "email": email, "next": next_path},
+        {"login_token": token, "error": shown_error, "email": email, "next": next_path},
         status=status,
     )
     _set_login_token(request, response, token)
@@ -164,13 +172,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await read_form(request)
     next_path = safe_next(_form_value(form, "next"))
     if not _same(_form_value(form, CSRF_FIELD), request.cookies.get(LOGIN_COOKIE)):
-        return _login_page(request, 403, "The login form has expired. Please try again.", next_path=next_path)
+        expired = N_("The login form has expired. Please try again.")
+        return _login_page(request, 403, expired, next_path=next_path)
     email, password = _form_value(form, "email").strip(), _form_value(form, "password")
     throttle = request.config_dict[THROTTLE]
     if throttle.blocked(email):
         log.info("dashboard: login refused after repeated failures")
         await request.config_dict[MEDIATION].login_failed(client_address(request))
-        message = "Too many failed attempts. Wait 15 minutes, or ask a coordinator."
+        message = N_("Too many failed attempts. Wait 15 minutes, or ask a coordinator.")
         return _login_page(request, 429, message, email=email, next_path=next_path)
     mediator = None
     if 0 < len(email) <= MAX_EMAIL and 0 < len(password) <= MAX_PASSWORD:
@@ -179,8 +188,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         throttle.failed(email)
         log.info("dashboard: a login failed")  # no e-mail in the log: people type passwords there
         await request.config_dict[MEDIATION].login_failed(client_address(request))
-        return _login_page(request, 401, "Wrong e-mail or password.", email=email, next_path=next_path)
+        wrong = N_("Wrong e-mail or password.")
+        return _login_page(request, 401, wrong, email=email, next_path=next_path)
     throttle.succeeded(email)
+    chosen = request.query.get(QUERY)
+    if chosen in LANGUAGES and chosen != mediator.language:  # chosen on the login page: kept
+        mediator = await request.config_dict[MEDIATORS].set_language(mediator.id, chosen)
     session_id, _ = await request.config_dict[MEDIATORS].start_session(mediator)
     await request.config_dict[MEDIATION].logged_in(mediator)
     response = see_other(next_path)
@@ -189,6 +202,16 @@ async def login(request: web.Request) -> web.StreamResponse:
     )
     response.del_cookie(LOGIN_COOKIE, path=LOGIN_PATH)
     return response
+
+
+async def choose_language(request: web.Request) -> web.StreamResponse:
+    """The form in the page header: the dashboard in Italian or English, kept on the mediator's account."""
+    form = await read_form(request)
+    language = _form_value(form, "language")
+    if language not in LANGUAGES:
+        raise InvalidInput(N_("Choose Italian or English."))
+    request[MEDIATOR] = await request.config_dict[MEDIATORS].set_language(request[MEDIATOR].id, language)
+    return see_other(safe_next(_form_value(form, "next")))
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

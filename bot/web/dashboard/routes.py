@@ -16,35 +16,31 @@ from aiohttp.typedefs import Handler
 from multidict import MultiDictProxy
 
 from bot.conversation.mediation import Mediation
-from bot.core.clock import utcnow
 from bot.core.errors import CityNotAllowed, InvalidInput, NotAllowed, RoleRequired, TicketNotFound
 from bot.core.languages import LANGUAGES
 from bot.core.tickets import Mediator, QueueFilter, Role, Status
 from bot.web.clients import client_address
 from bot.web.dashboard import auth, streams
+from bot.web.dashboard.attachments import file_views
+from bot.web.dashboard.i18n import N_
 from bot.web.dashboard.keys import MEDIATOR
-from bot.web.dashboard.responses import error_response, is_api, render
-from bot.web.dashboard.views import (
-    OUTCOME_LABELS,
-    STATUS_LABELS,
-    TicketViews,
-    topic_label,
-)
-from bot.web.keys import CATALOG, LANGUAGE_NAMES, MEDIATION, SETTINGS
+from bot.web.dashboard.responses import error_response, is_api, render, ticket_views, translator
+from bot.web.dashboard.views import TicketViews
+from bot.web.keys import CATALOG, MEDIATION, SETTINGS
 
-SCOPES = {"all": "All tickets", "unassigned": "Unassigned", "mine": "Mine"}
+SCOPES = {"all": N_("All tickets"), "unassigned": N_("Unassigned"), "mine": N_("Mine")}
 DONE = {
-    "claim": "You claimed this ticket.",
-    "release": "Ticket released: the user is talking with the assistant again.",
-    "reply": "Reply sent.",
-    "note": "Note saved.",
-    "close": "Ticket closed: the user is talking with the assistant again.",
-    "reassign": "Ticket reassigned.",
-    "classify": "Topic and urgency saved.",
+    "claim": N_("You claimed this ticket."),
+    "release": N_("Ticket released: the user is talking with the assistant again."),
+    "reply": N_("Reply sent."),
+    "note": N_("Note saved."),
+    "close": N_("Ticket closed: the user is talking with the assistant again."),
+    "reassign": N_("Ticket reassigned."),
+    "classify": N_("Topic and urgency saved."),
 }
-FORBIDDEN_TICKET = "No such ticket, or not a ticket of your cities."
+FORBIDDEN_TICKET = N_("No such ticket, or not a ticket of your cities.")
+FORBIDDEN_CITY = N_("Not a city of yours.")
 
-FORBIDDEN_CITY = "Not a city of yours."
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -54,14 +50,14 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except TicketNotFound:
         await refused(request, "ticket")
         return error_response(request, 403, FORBIDDEN_TICKET)
-    except RoleRequired as exc:
     except CityNotAllowed:
         await refused(request, "city")
         return error_response(request, 403, FORBIDDEN_CITY)
+    except RoleRequired as exc:
         await refused(request, "role")
         return error_response(request, 403, str(exc))
     except NotAllowed as exc:
-        return error_response(request, 409, f"Not possible: {exc}.")
+        return error_response(request, 409, N_("Not possible: {reason}."), reason=str(exc))
     except InvalidInput as exc:
         return error_response(request, 400, str(exc))
 
@@ -73,7 +69,8 @@ async def refused(request: web.Request, what: str) -> None:
 
 
 def views(request: web.Request) -> TicketViews:
-    return TicketViews(request.config_dict[CATALOG], request.config_dict[LANGUAGE_NAMES], utcnow())
+    """Tickets in the mediator's language (``responses.ticket_views``)."""
+    return ticket_views(request)
 
 
 def mediation(request: web.Request) -> Mediation:
@@ -102,17 +99,17 @@ async def _queue(request: web.Request) -> tuple[QueueFilter, list[dict[str, Any]
 
 async def queue_page(request: web.Request) -> web.Response:
     wanted, rows = await _queue(request)
-    catalog = request.config_dict[CATALOG]
+    shown = views(request)
     return render(
         request,
         "queue.html",
         {
             "rows": rows,
             "wanted": wanted,
-            "scopes": SCOPES,
-            "languages": views(request).language_options(),
-            "topics": [(t, topic_label(t)) for t in catalog.topics],
-            "statuses": [(s.value, label) for s, label in STATUS_LABELS.items()],
+            "scopes": {scope: translator(request)._(label) for scope, label in SCOPES.items()},
+            "languages": shown.language_options(),
+            "topics": shown.topic_options(),
+            "statuses": shown.status_options(),
         },
     )
 
@@ -140,19 +137,26 @@ async def ticket_page(request: web.Request) -> web.Response:
         "ticket.html",
         {
             "ticket": shown.ticket(ticket),
-            "done": DONE.get(request.query.get("done", "")),
+            "attachments": await file_views(request, mediator, ticket),
+            "done": done_message(request),
             "can_claim": is_open and ticket.assignee_id != mediator.id,
             "can_release": ticket.held,
             "can_reply": is_open,
             "can_close": is_open,
             "can_reassign": is_open and mediator.role is Role.COORDINATOR,
             "can_classify": is_open,
-            "topics": [(t, topic_label(t)) for t in shown.catalog.topics],
+            "topics": shown.topic_options(),
             "colleagues": colleagues,
-            "outcomes": [(o.value, label) for o, label in OUTCOME_LABELS.items()],
+            "outcomes": shown.outcome_options(),
             "max_text": request.config_dict[SETTINGS].max_text_chars,
         },
     )
+
+
+def done_message(request: web.Request) -> str | None:
+    """What the page says after an action (``?done=reply``), in the mediator's language."""
+    done = request.query.get("done", "")
+    return translator(request)._(DONE[done]) if done in DONE else None
 
 
 async def ticket_api(request: web.Request) -> web.Response:
@@ -210,6 +214,7 @@ def add_routes(dashboard: web.Application) -> None:
     router.add_get("/login", auth.login_page, name="login")
     router.add_post("/login", auth.login, name="login")
     router.add_post("/logout", auth.logout, name="logout")
+    router.add_post("/language", auth.choose_language, name="language")
     # no HEAD on the streams: a HEAD request would keep a stream running with nobody to write to
     router.add_get("/events", streams.queue_events, name="events.queue", allow_head=False)
     router.add_get("/tickets/{ticket_id}", ticket_page, name="ticket")
