@@ -24,6 +24,13 @@ Where the field names come from (developers.facebook.com/documentation/business-
   and the omission of ``wa_id``/``from`` when the phone number is withheld: business-scoped-user-ids.
 * ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body, keyed with the app secret>``:
   webhooks/create-webhook-endpoint and Graph API webhooks "getting started".
+* media users send (business-phone-numbers/media, "Retrieve media URL" and "Download media"):
+  ``GET /{version}/{media-id}`` with the bearer token answers ``{messaging_product, url, mime_type,
+  sha256, file_size, id}``; the ``url`` (lookaside.fbsbx.com/whatsapp_business/attachments/?mid=...,
+  here on this server) is downloaded with the same ``Authorization: Bearer`` header (without it: 401).
+  An unknown media id is the Graph "Unsupported get request" error (code 100, subcode 33). The
+  document webhook (reference/messages/document) carries ``{caption?, filename, mime_type, sha256, id,
+  url}``.
 
 The 24-hour window (code 131047): Meta's error-code page says Cloud API errors arrive
 "synchronously as a Graph API response, asynchronously via Webhook, or sometimes through both".
@@ -113,12 +120,12 @@ def token_error() -> GraphError:
     return GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token")
 
 
-def unknown_object_error(object_id: str) -> GraphError:
-    """What Graph answers when the phone number id in the path is not ours."""
+def unknown_object_error(object_id: str, method: str = "post") -> GraphError:
+    """What Graph answers when the phone number id (or media id) in the path is not ours."""
     return GraphError(
         400,
         100,
-        f"Unsupported post request. Object with ID '{object_id}' does not exist, cannot be loaded due "
+        f"Unsupported {method} request. Object with ID '{object_id}' does not exist, cannot be loaded due "
         "to missing permissions, or does not support this operation. Please read the Graph API "
         "documentation at https://developers.facebook.com/docs/graph-api",
         type="GraphMethodException",
@@ -463,6 +470,16 @@ def new_wamid(seed: str | None = None) -> str:
     return "wamid." + base64.b64encode(b"HBgL" + raw).decode()
 
 
+@dataclass(frozen=True)
+class StoredMedia:
+    media_id: str
+    content: bytes
+    mime_type: str
+
+
+MEDIA_DOWNLOAD_PATH = "/whatsapp_business/attachments/"
+
+
 @dataclass
 class RecordedRequest:
     """One request the fake received, with what it answered."""
@@ -493,6 +510,34 @@ class FakeGraph:
     last_inbound: dict[str, datetime] = field(default_factory=dict)
     failures: deque[Failure] = field(default_factory=deque)
     counter: Iterator[int] = field(default_factory=itertools.count)
+    media: dict[str, StoredMedia] = field(default_factory=dict)  # what users "sent", by media id
+    downloads: list[str] = field(default_factory=list)  # media ids whose bytes were downloaded
+
+    # -- media users send
+
+    def add_media(self, content: bytes, mime_type: str) -> StoredMedia:
+        """A file a user sent: its media id goes in the webhook, its bytes behind the media URL."""
+        media_id = str(1_013_859_600_285_441 + next(self.counter))
+        stored = StoredMedia(media_id, content, mime_type)
+        self.media[media_id] = stored
+        return stored
+
+    def media_info(self, media_id: str, authorization: str | None, origin: str) -> tuple[int, Json]:
+        """``GET /{media-id}``: the short-lived URL and what Meta knows of the file."""
+        if authorization != f"Bearer {self.token}":
+            return self.error(token_error())
+        stored = self.media.get(media_id)
+        if stored is None:
+            return self.error(unknown_object_error(media_id, "get"))
+        expires = unix(self.now() + timedelta(minutes=5))  # the URL is valid for five minutes
+        return 200, {
+            "messaging_product": "whatsapp",
+            "url": f"{origin}{MEDIA_DOWNLOAD_PATH}?mid={media_id}&ext={expires}&hash=AT{media_id[-4:]}",
+            "mime_type": stored.mime_type,
+            "sha256": hashlib.sha256(stored.content).hexdigest(),
+            "file_size": str(len(stored.content)),
+            "id": media_id,
+        }
 
     # -- test controls
 
@@ -612,11 +657,35 @@ async def messages_endpoint(request: web.Request) -> web.Response:
     return web.json_response(answer, status=status)
 
 
+async def media_endpoint(request: web.Request) -> web.Response:
+    """``GET /{version}/{media-id}``: the media URL (on this server, standing in for lookaside)."""
+    state = request.app[STATE_KEY]
+    origin = str(request.url.origin())
+    media_id, authorization = request.match_info["media_id"], request.headers.get("Authorization")
+    status, answer = state.media_info(media_id, authorization, origin)
+    return web.json_response(answer, status=status)
+
+
+async def media_download(request: web.Request) -> web.Response:
+    """The media URL: the bytes, only with the bearer token (a browser's plain GET gets nothing)."""
+    state = request.app[STATE_KEY]
+    if request.headers.get("Authorization") != f"Bearer {state.token}":
+        status, answer = state.error(token_error())
+        return web.json_response(answer, status=status)
+    stored = state.media.get(request.query.get("mid", ""))
+    if stored is None:
+        return web.Response(status=404, text="Not Found")
+    state.downloads.append(stored.media_id)
+    return web.Response(body=stored.content, content_type=stored.mime_type)
+
+
 def fake_graph_app(state: FakeGraph) -> web.Application:
     """The fake Cloud API as an aiohttp app; run it with pytest-aiohttp's ``aiohttp_server``."""
     app = web.Application()
     app[STATE_KEY] = state
     app.router.add_post(r"/{version:v\d+\.\d+}/{phone_number_id}/messages", messages_endpoint)
+    app.router.add_get(r"/{version:v\d+\.\d+}/{media_id:\d+}", media_endpoint)
+    app.router.add_get(MEDIA_DOWNLOAD_PATH, media_download)
     return app
 
 
@@ -723,6 +792,21 @@ def image_message(
     """An image, with optional caption (reference/messages/image)."""
     extra = {"caption": caption} if caption is not None else {}
     return inbound({"type": "image", "image": media(media_id, mime_type, sha256, **extra)}, **kwargs)
+
+
+def document_message(
+    media_id: str,
+    filename: str = "lettera_sfratto.pdf",
+    caption: str | None = None,
+    *,
+    mime_type: str = "application/pdf",
+    sha256: str = "G0bVfKd7d4h9hX8vY2n3lq0c3QqH8m5w2gT1r9y6PZs=",
+    **kwargs: Any,
+) -> Json:
+    """A document, with its file name and optional caption (reference/messages/document)."""
+    extra = {"caption": caption} if caption is not None else {}
+    document = media(media_id, mime_type, sha256, filename=filename, **extra)
+    return inbound({"type": "document", "document": document}, **kwargs)
 
 
 def location_message(

@@ -43,6 +43,7 @@ ChatId = int | str
 
 DEFAULT_TOKEN = "123456789:AAHfake-Sportello_test_token_0000000"
 MAX_MESSAGE_LENGTH = 4096
+MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # getFile: "Bad Request: file is too big" beyond
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_COMMANDS = 100
 FIRST_UPDATE_ID = 700_000_001
@@ -971,6 +972,8 @@ async def get_file(tg: FakeTelegram, params: Params) -> Any:
     stored = tg.file(str(params.get("file_id") or ""))
     if stored is None:
         raise bad_request("invalid file_id")
+    if len(stored.content) > MAX_DOWNLOAD_BYTES:  # bots download at most 20 MB through the Bot API
+        raise bad_request("file is too big")
     return {**file_fields(stored), "file_path": stored.file_path}
 
 
