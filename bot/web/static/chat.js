@@ -74,14 +74,34 @@
     if (language) { body.language = language; }
     fetch("/api/chat", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
       .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
-      .then(function (res) {
-        status.textContent = res.data.relayed ? strings.relayed : "";
-        if (!res.ok) { add("bot", res.data.detail || strings.error, [], res.data.language); return; }
-        setLanguage(res.data.language);
-        res.data.replies.forEach(function (r) { add("bot", r.text, r.buttons, res.data.language); });
-      })
+      .then(show)
       .catch(function () { status.textContent = strings.error; });
   }
+
+  function show(res) {
+    status.textContent = res.data.relayed ? strings.relayed : "";
+    if (!res.ok) { add("bot", res.data.detail || strings.error, [], res.data.language); return; }
+    setLanguage(res.data.language);
+    res.data.replies.forEach(function (r) { add("bot", r.text, r.buttons, res.data.language); });
+  }
+
+  // A photo or a PDF for the user's request: the server says whether it was received. The file's own
+  // name stays in the browser (shown here only); the upload is called "upload".
+  var picker = document.getElementById("file");
+  picker.addEventListener("change", function () {
+    var file = picker.files && picker.files[0];
+    if (!file) { return; }
+    picker.value = "";
+    add("user", "📎 " + file.name);
+    status.textContent = strings.busy;
+    var body = new FormData();
+    body.append("language", selector.value);
+    body.append("file", file, "upload");
+    fetch("/api/chat/attachment", { method: "POST", credentials: "same-origin", body: body })
+      .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+      .then(show)
+      .catch(function () { status.textContent = strings.error; });
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
