@@ -91,7 +91,8 @@ async def test_without_a_ticket_the_page_is_offered_a_person(client: TestClient)
     await chat_session(client)
     body = await (await client.post("/api/chat/attachment", data=form(PNG, language="fr"))).json()
     [reply] = body["replies"]
-    assert reply["buttons"] == [{"title": said(client.app, "fr", "Talk to a person"), "payload": "/ask_human"}]
+    person = {"title": said(client.app, "fr", "Talk to a person"), "payload": "/ask_human"}
+    assert reply["buttons"] == [person]
     assert not client.app[SETTINGS].attachments_dir.exists()
 
 
