@@ -1,18 +1,22 @@
 """How tickets look on the dashboard: one dict per ticket, used by the templates and the JSON API alike.
 
-Labels are staff-facing English (mediators share English and Italian); nothing here reaches a migrant.
+Labels are staff words in the mediator's language (``tr``, the ``dashboard`` catalog: Italian or English;
+the tables below hold the English msgids, marked with ``N_``); nothing here reaches a migrant.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.catalog import Catalog
+from bot.core.i18n import Translator
 from bot.core.languages import LANGUAGES, LanguageNames, direction
 from bot.core.tickets import Author, Entry, Mediator, Note, Outcome, Role, Status, Ticket
+from bot.web.dashboard.i18n import N_
 
 
 def _local_zone() -> tzinfo:
@@ -25,36 +29,37 @@ def _local_zone() -> tzinfo:
 LOCAL_ZONE = _local_zone()
 
 LANGUAGE_NAMES = {
-    "it": "Italian",
-    "en": "English",
-    "fr": "French",
-    "ar": "Arabic",
-    "es": "Spanish",
-    "uk": "Ukrainian",
-    "ru": "Russian",
-    "ro": "Romanian",
-    "sq": "Albanian",
-    "bn": "Bengali",
-    "ur": "Urdu",
-    "zh": "Chinese",
+    "it": N_("Italian"),
+    "en": N_("English"),
+    "fr": N_("French"),
+    "ar": N_("Arabic"),
+    "es": N_("Spanish"),
+    "uk": N_("Ukrainian"),
+    "ru": N_("Russian"),
+    "ro": N_("Romanian"),
+    "sq": N_("Albanian"),
+    "bn": N_("Bengali"),
+    "ur": N_("Urdu"),
+    "zh": N_("Chinese"),
 }
 STATUS_LABELS = {
-    Status.NEW: "New",
-    Status.ASSIGNED: "Assigned",
-    Status.WAITING_FOR_USER: "Waiting for the user",
-    Status.CLOSED: "Closed",
+    Status.NEW: N_("New"),
+    Status.ASSIGNED: N_("Assigned"),
+    Status.WAITING_FOR_USER: N_("Waiting for the user"),
+    Status.CLOSED: N_("Closed"),
 }
 OUTCOME_LABELS = {
-    Outcome.RESOLVED: "Resolved",
-    Outcome.REFERRED: "Referred to a service",
-    Outcome.NO_ANSWER: "No answer from the user",
-    Outcome.NOT_ELIGIBLE: "Not eligible",
-    Outcome.DUPLICATE: "Duplicate",
-    Outcome.OTHER: "Other",
+    Outcome.RESOLVED: N_("Resolved"),
+    Outcome.REFERRED: N_("Referred to a service"),
+    Outcome.NO_ANSWER: N_("No answer from the user"),
+    Outcome.NOT_ELIGIBLE: N_("Not eligible"),
+    Outcome.DUPLICATE: N_("Duplicate"),
+    Outcome.OTHER: N_("Other"),
 }
-AUTHOR_LABELS = {Author.USER: "User", Author.BOT: "Assistant", Author.MEDIATOR: "Mediator"}
-ROLE_LABELS = {Role.MEDIATOR: "Mediator", Role.COORDINATOR: "Coordinator"}
-CHANNEL_LABELS = {"webchat": "Web chat", "telegram": "Telegram", "whatsapp": "WhatsApp"}
+AUTHOR_LABELS = {Author.USER: N_("User"), Author.BOT: N_("Assistant"), Author.MEDIATOR: N_("Mediator")}
+ROLE_LABELS = {Role.MEDIATOR: N_("Mediator"), Role.COORDINATOR: N_("Coordinator")}
+CHANNEL_LABELS = {"webchat": N_("Web chat"), "telegram": "Telegram", "whatsapp": "WhatsApp"}
+ENGLISH = Translator("en", {})  # English is the msgid: nothing to look up
 
 
 def local_time(moment: datetime | None) -> str:
@@ -77,10 +82,10 @@ def topic_label(topic: str | None) -> str:
     return topic.replace("_", " ").capitalize() if topic else "—"
 
 
-def entry_view(entry: Entry, ticket: Ticket) -> dict[str, Any]:
-    label = AUTHOR_LABELS[entry.author]
+def entry_view(entry: Entry, ticket: Ticket, tr: Translator = ENGLISH) -> dict[str, Any]:
+    label = tr._(AUTHOR_LABELS[entry.author])
     if entry.author is Author.MEDIATOR and entry.mediator:
-        label = f"{label} {entry.mediator}"
+        label = tr._("Mediator {name}", name=entry.mediator)
     return {
         "author": entry.author.value,
         "author_label": label,
@@ -99,16 +104,39 @@ def note_view(note: Note) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class TicketViews:
-    """Renders tickets and mediators with the gateway's catalog and language names, as of ``now``."""
+    """Renders tickets and mediators with the gateway's catalog and language names, as of ``now``, in the
+    mediator's language: ``tr`` for the dashboard's words, ``topic_titles`` (id -> title, from the
+    knowledge in that language) for topics. Build it with ``responses.ticket_views(request)``."""
 
     catalog: Catalog
     names: LanguageNames
     now: datetime
+    tr: Translator = ENGLISH
+    topic_titles: Mapping[str, str] = field(default_factory=dict)
+
+    def language_name(self, code: str) -> str:
+        """The language's name in the mediator's language ("Arabo")."""
+        return self.tr._(LANGUAGE_NAMES[code]) if code in LANGUAGE_NAMES else code
 
     def language_label(self, code: str) -> str:
         native = self.names.names.get(code, "")
-        english = LANGUAGE_NAMES.get(code, code)
-        return f"{english} · {native}" if native and native != english else english
+        name = self.language_name(code)
+        return f"{name} · {native}" if native and native != name else name
+
+    def topic_label(self, topic: str | None) -> str:
+        """The topic's title in the mediator's language, where the knowledge has one."""
+        if topic and topic in self.topic_titles:
+            return self.topic_titles[topic]
+        return topic_label(topic)
+
+    def topic_options(self) -> list[tuple[str, str]]:
+        return [(t, self.topic_label(t)) for t in self.catalog.topics]
+
+    def status_options(self) -> list[tuple[str, str]]:
+        return [(s.value, self.tr._(label)) for s, label in STATUS_LABELS.items()]
+
+    def outcome_options(self) -> list[tuple[str, str]]:
+        return [(o.value, self.tr._(label)) for o, label in OUTCOME_LABELS.items()]
 
     def language_options(self) -> list[tuple[str, str]]:
         return [(code, self.language_label(code)) for code in LANGUAGES]
@@ -127,12 +155,12 @@ class TicketViews:
             "language_label": self.language_label(ticket.language),
             "direction": direction(ticket.language),
             "topic": ticket.topic,
-            "topic_label": topic_label(ticket.topic),
+            "topic_label": self.topic_label(ticket.topic),
             "urgent": ticket.urgent,
             "channel": ticket.channel,
-            "channel_label": CHANNEL_LABELS.get(ticket.channel, ticket.channel),
+            "channel_label": self.tr._(CHANNEL_LABELS.get(ticket.channel, ticket.channel)),
             "status": ticket.status.value,
-            "status_label": STATUS_LABELS[ticket.status],
+            "status_label": self.tr._(STATUS_LABELS[ticket.status]),
             "assignee": ticket.assignee,
             "created_at": iso(ticket.created_at),
             "created_local": local_time(ticket.created_at),
@@ -140,7 +168,7 @@ class TicketViews:
             "due_local": local_time(ticket.due_at),
             "overdue": ticket.overdue(self.now),
             "outcome": ticket.outcome.value if ticket.outcome else None,
-            "outcome_label": OUTCOME_LABELS[ticket.outcome] if ticket.outcome else None,
+            "outcome_label": self.tr._(OUTCOME_LABELS[ticket.outcome]) if ticket.outcome else None,
             "closed_at": iso(ticket.closed_at),
             "closed_local": local_time(ticket.closed_at),
         }
@@ -150,7 +178,7 @@ class TicketViews:
         return {
             **self.summary(ticket),
             "details": ticket.details,
-            "transcript": [entry_view(entry, ticket) for entry in ticket.transcript],
+            "transcript": [entry_view(entry, ticket, self.tr) for entry in ticket.transcript],
             "notes": [note_view(note) for note in ticket.notes],
         }
 
@@ -159,8 +187,9 @@ class TicketViews:
             "id": mediator.id,
             "name": mediator.name,
             "role": mediator.role.value,
-            "role_label": ROLE_LABELS[mediator.role],
+            "role_label": self.tr._(ROLE_LABELS[mediator.role]),
             "cities": [self.city_name(c) for c in mediator.cities],
-            "languages": [LANGUAGE_NAMES.get(code, code) for code in mediator.languages],
+            "languages": [self.language_name(code) for code in mediator.languages],
+            "language": mediator.language,
             "coordinator": mediator.role is Role.COORDINATOR,
         }

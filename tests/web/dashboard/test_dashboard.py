@@ -123,7 +123,7 @@ async def test_a_wrong_password_fails(app: web.Application, client: TestClient) 
     }
     response = await client.post("/dashboard/login", data=form, allow_redirects=False)
     assert response.status == 401
-    assert "Wrong e-mail or password" in await response.text()
+    assert "E-mail o password errate" in await response.text()  # Italian: the default
     assert not any("sportello_dashboard=" in c for c in response.headers.getall("Set-Cookie", []))
     assert (await client.get("/dashboard", allow_redirects=False)).status == 303
     unknown = {**form, "email": "nobody@example.org", "password": PASSWORD}
@@ -342,7 +342,7 @@ async def test_queue_order_filters_and_overdue(app: web.Application, client: Tes
     assert "overdue" in rows[overdue.id].split() and "overdue" not in rows[later.id].split()
     assert "urgent" in rows[urgent_first.id].split()
     page = await (await client.get("/dashboard")).text()
-    assert page.count("Overdue</span>") == 1
+    assert page.count("In ritardo</span>") == 1
 
     await tickets_of(app).claim(anna, later.id)
     assert await ids("?scope=mine") == [later.id]
@@ -374,7 +374,7 @@ async def test_claim_then_reply_goes_to_the_users_channel(app: web.Application, 
         replied = await client.post(
             f"/dashboard/tickets/{ticket.id}/reply", data={"text": text, "csrf_token": token}
         )
-        assert replied.status == 200 and "Reply sent." in await replied.text()
+        assert replied.status == 200 and "Risposta inviata." in await replied.text()
         kinds = [events.get_nowait().kind for _ in range(events.qsize())]
     assert kinds == ["status", "entry"]
     rows = await mailbox_of(app).outbox_rows("telegram:4242")
@@ -383,7 +383,7 @@ async def test_claim_then_reply_goes_to_the_users_channel(app: web.Application, 
     assert after.status is Status.WAITING_FOR_USER
     assert (after.transcript[-1].author, after.transcript[-1].text) == (Author.MEDIATOR, text)
     page = await (await client.get(f"/dashboard/tickets/{ticket.id}")).text()
-    assert f"Mediator {anna.name}" in page and "Monday at 10" in page
+    assert f"{anna.name} (mediazione)" in page and "Monday at 10" in page
 
 
 async def test_an_empty_reply_is_refused(app: web.Application, client: TestClient) -> None:
@@ -476,7 +476,8 @@ async def test_close_with_an_outcome(app: web.Application, client: TestClient) -
     )
     assert late.status == 409
     page = await (await client.get(f"/dashboard/tickets/{ticket.id}")).text()
-    assert "Referred to a service" in page and 'name="outcome"' not in page and 'id="reply-text"' not in page
+    assert "Indirizzato a un servizio" in page  # "Referred to a service"
+    assert 'name="outcome"' not in page and 'id="reply-text"' not in page
 
 
 async def test_release_gives_the_user_back_to_the_assistant(app: web.Application, client: TestClient) -> None:
@@ -686,7 +687,7 @@ async def test_a_mediator_corrects_topic_and_urgency_and_it_is_audited(
         f"/dashboard/tickets/{ticket.id}/classify",
         data={"topic": "eviction", "urgent": "yes", "csrf_token": token},
     )
-    assert saved.status == 200 and "Topic and urgency saved." in await saved.text()
+    assert saved.status == 200 and "Argomento e urgenza salvati." in await saved.text()
     after = await tickets_of(app).get(ticket.id)
     assert (after.topic, after.urgent) == ("eviction", True)
     assert after.due_at - utcnow() <= timedelta(hours=4), "urgent: due within 4 hours"
