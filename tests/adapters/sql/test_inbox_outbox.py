@@ -19,6 +19,7 @@ from bot.adapters.sql.database import create_engine, migrate
 from bot.adapters.sql.inbox import SqlInbox
 from bot.adapters.sql.outbox import SqlOutbox
 from bot.adapters.sql.tables import InboxRow
+from bot.core.attachments import MediaRef
 from bot.core.clock import utcnow
 from bot.core.messages import Button, ChatResult, Inbound, InboundMessage, Kind, Outbound, Reply
 from bot.messaging.inbox_worker import InboxWorker
@@ -510,3 +511,19 @@ async def test_a_reply_is_sent_by_one_gateway_and_the_next_waits_for_it(engine: 
     await one.sent(due.id, "m1")
     (next_due,) = await two.due(utcnow())
     assert next_due.reply.text == "second" and await two.claim(next_due.id)
+
+
+async def test_a_photos_file_reference_waits_in_the_inbox_and_goes_once_answered(
+    mailbox: Mailbox, engine: AsyncEngine
+) -> None:
+    ref = MediaRef("AgACAgQAAxkBAAI-photo", "photo", "image/jpeg", 48_211)
+    photo = InboundMessage("telegram", "77", "", Kind.MEDIA, "9001", attachment=ref)
+    sticker = InboundMessage("telegram", "77", "", Kind.MEDIA, "9002")
+    await mailbox.inbox.receive_many([photo, sticker])
+
+    first = await mailbox.inbox.next_for("telegram:77")
+    assert first is not None and first.message.attachment == ref and first.message.text == ""
+    await mailbox.inbox.finish(first, "it", [])
+    second = await mailbox.inbox.next_for("telegram:77")
+    assert second is not None and second.message.attachment is None
+    assert [row.text for row in await inbox_rows(engine)] == ["", ""], "the file id went with the answer"

@@ -11,7 +11,8 @@ from aiohttp.test_utils import TestServer
 
 from bot.adapters import payloads
 from bot.adapters.telegram.channel import ALLOWED_UPDATES, MAX_TEXT, TelegramChannel, keyboard
-from bot.core.errors import InvalidMessage, RetryLater, Undeliverable
+from bot.core.attachments import MediaRef
+from bot.core.errors import AttachmentRefused, InvalidMessage, RetryLater, Undeliverable
 from bot.core.i18n import Translations
 from bot.core.languages import LANGUAGES
 from bot.core.messages import Button, InboundMessage, Kind, Reply, payload
@@ -178,6 +179,24 @@ def test_everything_else_is_media(offline: TelegramChannel, tg: FakeTelegram, ki
     assert message is not None and callback_id is None
     assert (message.kind, message.text, message.user) == (Kind.MEDIA, "", "4242")
     assert message.platform_id == str(update["update_id"])
+
+
+def test_a_photo_names_its_largest_size_and_a_document_its_declared_type(
+    offline: TelegramChannel, tg: FakeTelegram
+) -> None:
+    photo = tg.photo(1600, 1200, user=AMINA)
+    largest = photo["message"]["photo"][-1]
+    message, _ = offline.parse(photo)
+    assert message is not None and message.attachment == MediaRef(
+        largest["file_id"], "photo", "image/jpeg", largest["file_size"]
+    )
+    document = tg.document("sfratto.pdf", "application/pdf", user=AMINA)
+    message, _ = offline.parse(document)
+    file = document["message"]["document"]
+    assert message is not None
+    assert message.attachment == MediaRef(file["file_id"], "document", "application/pdf", file["file_size"])
+    located, _ = offline.parse(tg.location(user=AMINA))
+    assert located is not None and located.attachment is None
 
 
 @pytest.mark.parametrize(
@@ -360,6 +379,37 @@ async def test_server_errors_mean_retry_later(
     tg.fail_next("sendMessage", status)
     with pytest.raises(RetryLater):
         await channel.send(str(AMINA.id), Reply("Ciao"), "it")
+
+
+async def test_a_photo_is_downloaded_through_getfile(channel: TelegramChannel, tg: FakeTelegram) -> None:
+    content = b"\xff\xd8\xff\xe0 the eviction letter"
+    message, _ = channel.parse(tg.photo(user=AMINA, content=content))
+    assert message is not None and message.attachment is not None
+    assert await channel.download(message.attachment, 1000) == content
+    [call] = tg.calls_to("getFile")
+    assert call.params["file_id"] == message.attachment.file_id
+
+
+async def test_a_file_over_the_limit_is_not_even_asked_for(
+    channel: TelegramChannel, tg: FakeTelegram
+) -> None:
+    message, _ = channel.parse(tg.document(user=AMINA, content=b"%PDF-" + bytes(2000)))
+    assert message is not None and message.attachment is not None
+    with pytest.raises(AttachmentRefused):
+        await channel.download(message.attachment, 1000)
+    assert tg.calls_to("getFile") == []
+
+
+async def test_a_file_telegram_will_not_hand_to_bots_is_too_big(
+    channel: TelegramChannel, tg: FakeTelegram
+) -> None:
+    """Bots download 20 MB at most: getFile answers "file is too big" (declared size unknown here)."""
+    message, _ = channel.parse(tg.document(user=AMINA, content=b"%PDF-" + bytes(20 * 1024 * 1024)))
+    assert message is not None and message.attachment is not None
+    unknown_size = MediaRef(message.attachment.file_id, "document", "application/pdf")
+    with pytest.raises(AttachmentRefused) as refused:
+        await channel.download(unknown_size, 30 * 1024 * 1024)
+    assert refused.value.reason == "too_big"
 
 
 async def test_telegram_has_no_templates(channel: TelegramChannel) -> None:

@@ -31,6 +31,7 @@ from bot.adapters.whatsapp.channel import (
     render,
 )
 from bot.adapters.whatsapp.webhook import StatusUpdate, parse_notification, signature_ok, verify_subscription
+from bot.core.attachments import MediaRef
 from bot.core.errors import RetryLater, Undeliverable, WindowClosed
 from bot.core.languages import LANGUAGES
 from bot.core.messages import Button, InboundMessage, Kind, Reply
@@ -192,6 +193,10 @@ STATUS_FIXTURES: dict[str, StatusUpdate] = {
 }
 
 
+# the files a message names (downloaded later through the Graph media endpoint)
+FIXTURE_MEDIA = {"image": MediaRef("1479537139650973", "photo", "image/jpeg")}
+
+
 def test_every_saved_fixture_is_checked_here() -> None:
     assert set(MESSAGE_FIXTURES) | set(STATUS_FIXTURES) == set(FIXTURE_SOURCES)
 
@@ -203,8 +208,11 @@ def test_parse_message_fixture(name: str) -> None:
     messages, statuses = parse_notification(load_fixture(name))
 
     assert statuses == []
+    media = FIXTURE_MEDIA.get(name)
     assert messages == [
-        InboundMessage("whatsapp", user, text, kind, platform_id, received_at=utc(unix_seconds))
+        InboundMessage(
+            "whatsapp", user, text, kind, platform_id, received_at=utc(unix_seconds), attachment=media
+        )
     ]
     assert messages[0].user_key == f"whatsapp:{user}"
     received = messages[0].received_at
@@ -243,8 +251,10 @@ def test_other_message_types() -> None:
     thumbs_up = {"type": "reaction", "reaction": {"message_id": "wamid.x", "emoji": "👍"}}
     reaction = inbound(thumbs_up, sender=AMINA)
 
-    assert [m.kind for m in parse_notification(sticker)[0]] == [Kind.MEDIA]
-    assert [m.kind for m in parse_notification(document)[0]] == [Kind.MEDIA]
+    assert [(m.kind, m.attachment) for m in parse_notification(sticker)[0]] == [(Kind.MEDIA, None)]
+    assert [(m.kind, m.attachment) for m in parse_notification(document)[0]] == [
+        (Kind.MEDIA, MediaRef("2", "document", ""))
+    ]
     assert [(m.kind, m.text) for m in parse_notification(quick_reply)[0]] == [(Kind.TEXT, "Sì")]
     assert parse_notification(reaction) == ([], [])  # nothing to answer
 
