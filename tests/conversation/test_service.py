@@ -10,16 +10,19 @@ import pytest
 from bot.conversation.handoff import Handoff
 from bot.conversation.language import LanguagePolicy
 from bot.conversation.privacy import Privacy
+from bot.conversation.review import Review
 from bot.conversation.service import ConversationService
 from bot.core.catalog import Catalog
 from bot.core.errors import EngineUnavailable, InvalidMessage
 from bot.core.i18n import Translations
 from bot.core.messages import HandoffRequest, InboundMessage, Kind, Signals
+from bot.core.overview import Miss, MissKind
 from bot.core.settings import PROJECT_DIR
 from bot.core.tickets import Mediator, Role
 from bot.dialogue.turn import Turn
 from bot.knowledge import KnowledgeStore
 from tests.fakes.ports import FakeEngine, ScriptedEngine, control
+from tests.fakes.reports import MemoryMissedMessages
 from tests.fakes.stores import (
     MemoryInbox,
     MemoryOutbox,
@@ -226,3 +229,29 @@ async def test_a_second_urgent_request_joins_the_first_and_a_flood_opens_no_more
             tickets=", ".join(t.id for t in open_now),
         )
     ]
+
+
+# what the desk misses -------------------------------------------------------------------------------
+async def test_a_missed_message_is_recorded_with_language_guess_and_city_but_no_user(
+    service: ConversationService,
+) -> None:
+    missed = MemoryMissedMessages()
+    service.review = Review(missed, ("tax_code",))
+    turn = Turn(city="caserta", signals=Signals(missed=Miss(MissKind.NOT_UNDERSTOOD, "tax_code", 0.3)))
+    script(service).script = [
+        [
+            {"recipient_id": USER, "text": "Pardon, je n'ai pas compris"},
+            {"recipient_id": USER, "custom": turn.control()},
+        ],
+        [{"recipient_id": USER, "text": "Voici"}],
+    ]
+    await service.handle(said("ou je fais le code fiscal pour travailler svp"))
+    await service.handle(said("merci beaucoup pour la réponse"))  # answered: nothing recorded
+    [kept] = missed.messages
+    assert (kept.text, kept.language, kept.topic, kept.city) == (
+        "ou je fais le code fiscal pour travailler svp",
+        "fr",
+        "tax_code",
+        "caserta",
+    )
+    assert kept.confidence == 0.3 and USER not in repr(kept) and "telegram" not in repr(kept)

@@ -10,6 +10,7 @@ import pytest
 from bot.core.catalog import load_catalog
 from bot.core.languages import LANGUAGES
 from bot.core.messages import HandoffRequest, Reply, Signals
+from bot.core.overview import Miss, MissKind
 from bot.core.settings import PROJECT_DIR
 from bot.dialogue import flows
 from bot.dialogue.desk import Desk
@@ -249,3 +250,35 @@ def test_urgent_answer_still_offers_the_topic_the_classifier_found(desk: Desk) -
     turn = flows.respond(desk, ctx, flows.answer_topic)
     assert turn.topic == "eviction"
     assert payloads(turn.replies[0])[-1] == "/lost_documents", "one tap to the answer they may have meant"
+
+
+# what the desk misses -------------------------------------------------------------------------------
+RANKING = (("nlu_fallback", 0.4), ("greet", 0.35), ("tax_code", 0.31), ("eviction", 0.1))
+
+
+def test_a_message_not_understood_is_a_miss_with_the_closest_topic(desk: Desk) -> None:
+    ctx = TurnContext(language="it", intent="nlu_fallback", ranking=RANKING, slots={flows.MISSES: 0})
+    missed = flows.not_understood(desk, ctx).signals.missed
+    assert missed == Miss(MissKind.NOT_UNDERSTOOD, "tax_code", 0.31)  # greet is no topic
+    second = flows.not_understood(
+        desk, TurnContext(language="it", city="roma", ranking=RANKING, slots={flows.MISSES: 1})
+    )
+    assert second.signals.missed == missed  # the offer of a person does not hide the miss
+
+
+def test_out_of_scope_is_a_miss_and_a_topic_answer_is_not(desk: Desk) -> None:
+    ranking = (("out_of_scope", 0.8), ("tax_code", 0.1))
+    turn = flows.out_of_scope(desk, TurnContext(language="en", intent="out_of_scope", ranking=ranking))
+    assert turn.signals.missed == Miss(MissKind.OUT_OF_SCOPE, "tax_code", 0.1)
+    answered = flows.answer_topic(
+        desk, TurnContext(language="en", intent="tax_code", ranking=(("tax_code", 0.9),))
+    )
+    assert answered.signals.missed is None
+    assert flows.out_of_scope(desk, TurnContext(language="en")).signals.missed == Miss(MissKind.OUT_OF_SCOPE)
+
+
+def test_the_miss_travels_to_the_gateway_in_the_control_message(desk: Desk) -> None:
+    turn = flows.not_understood(desk, TurnContext(language="fr", ranking=RANKING))
+    assert Signals.from_wire(turn.control()["sportello"]).missed == Miss(
+        MissKind.NOT_UNDERSTOOD, "tax_code", 0.31
+    )
