@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from bot.conversation.privacy import Privacy, RetentionPolicy, purge_closed_tickets
+from bot.conversation.privacy import Privacy, RetentionPolicy, purge_closed_tickets, retention_policy
 from bot.core.clock import utcnow
 from bot.core.i18n import Translations
 from bot.core.messages import HandoffRequest, InboundMessage, Reply
+from bot.core.overview import MissedMessage, MissKind
 from bot.core.profiles import Profile
+from bot.core.settings import load_settings
 from bot.core.tickets import Author, Entry, Mediator, NewTicket, Outcome, Role
+from tests.fakes.reports import MemoryMissedMessages
 from tests.fakes.stores import (
     MemoryInbox,
     MemoryOutbox,
@@ -138,3 +141,21 @@ async def test_a_failed_retention_run_does_not_end_retention(translations: Trans
         await asyncio.sleep(0.01)
     task.cancel()
     assert len(runs) >= 3, "the runs after the failed one still happen"
+
+
+async def test_retention_deletes_missed_messages_after_their_own_period(translations: Translations) -> None:
+    missed = MemoryMissedMessages()
+    desk = replace(privacy(translations), missed=missed)
+    for days in (31, 10):
+        at = utcnow() - timedelta(days=days)
+        await missed.record(MissedMessage(WORDS, "it", MissKind.OUT_OF_SCOPE, None, 0.0, "roma", at))
+    expired = await desk.expire(RetentionPolicy(missed=timedelta(days=30)))
+    assert expired.missed == 1 and [m.at < utcnow() - timedelta(days=9) for m in missed.messages] == [True]
+    assert (await desk.expire(RetentionPolicy(missed=timedelta(days=5)))).missed == 1
+    assert missed.messages == []
+
+
+def test_the_missed_messages_period_is_a_setting() -> None:
+    settings = load_settings(_env_file=None, SPORTELLO_RETENTION_MISSED_DAYS="7")
+    assert retention_policy(settings).missed == timedelta(days=7)
+    assert retention_policy(load_settings(_env_file=None)).missed == timedelta(days=30)
