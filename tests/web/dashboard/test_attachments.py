@@ -7,18 +7,24 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bot.core.messages import CONTROL_KEY
+from bot.adapters.sql.tables import TicketRow
+from bot.conversation.privacy import retention_policy
+from bot.core.clock import utcnow
+from bot.core.messages import CONTROL_KEY, HandoffRequest
 from bot.core.settings import load_settings
-from bot.core.tickets import Mediator, Ticket
+from bot.core.tickets import Mediator, Outcome, Ticket
 from bot.web.app import create_app
-from bot.web.keys import MEDIATION, SETTINGS, TRANSLATIONS
+from bot.web.keys import CONVERSATION, DATABASE, MEDIATION, PRIVACY, SETTINGS, TRANSLATIONS
 from tests.fakes.fake_graph import FakeGraph, Sender, document_message, fake_graph_app, image_message, sign
 from tests.fakes.fake_rasa import echo_responder, fake_rasa_app
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
@@ -241,3 +247,48 @@ async def test_an_image_message_on_whatsapp_goes_to_the_open_ticket(desk: Desk) 
     await eventually(stored)
     [attachment] = await files_of(desk, ticket)
     assert attachment.content_type == "image/jpeg"
+
+
+async def test_a_photo_instead_of_the_few_words_opens_the_ticket_and_joins_it(desk: Desk) -> None:
+    """The user agreed to talk to a person and sends the letter instead of describing it."""
+    user = TelegramUser(8181, "Ana", language_code="en")
+    key = f"telegram:{user.id}"
+    profiles = desk.app[CONVERSATION].profiles
+    waiting = (await profiles.get(key)).with_changes(
+        language="en", city="caserta", pending_handoff=HandoffRequest()
+    )
+    await profiles.save(waiting)
+
+    desk.telegram.enqueue(desk.telegram.photo(user=user, content=JPEG))
+
+    async def answered() -> bool:
+        return len(desk.telegram.texts(user.id)) == 2
+
+    await eventually(answered)
+    [ticket] = await tickets_of(desk.app).open_for_user(key)
+    confirmation, received = desk.telegram.texts(user.id)
+    assert ticket.id in confirmation and received == said(desk, "en", RECEIVED, ticket=ticket.id)
+    assert len(await files_of(desk, ticket)) == 1
+    assert (await profiles.get(key)).pending_handoff is None
+
+
+async def test_retention_takes_the_files_of_long_closed_tickets_off_the_disk(desk: Desk) -> None:
+    anna = await add_mediator(desk.app, "anna@caserta.example")
+    ticket = await held_ticket(desk, f"telegram:{AMINA.id}", anna)
+    desk.telegram.enqueue(desk.telegram.photo(user=AMINA, content=JPEG))
+
+    async def stored() -> bool:
+        return len(desk.stored_files()) == 1
+
+    await eventually(stored)
+    await tickets_of(desk.app).close(anna, ticket.id, Outcome.RESOLVED)
+    policy = retention_policy(desk.app[SETTINGS])
+    assert (await desk.app[PRIVACY].expire(policy)).tickets == 0, "closed today: kept"
+    assert len(desk.stored_files()) == 1
+    async with async_sessionmaker(desk.app[DATABASE]).begin() as session:
+        long_ago = utcnow() - policy.closed_tickets - timedelta(days=1)
+        await session.execute(update(TicketRow).where(TicketRow.id == ticket.id).values(closed_at=long_ago))
+
+    assert (await desk.app[PRIVACY].expire(policy)).tickets == 1
+
+    assert desk.stored_files() == [] and await files_of(desk, ticket) == []
