@@ -10,10 +10,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import inspect, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.sql.database import create_engine, migrate
+from bot.adapters.sql.database import MIGRATIONS, create_engine, migrate, sync_url
 from bot.adapters.sql.mediators import SqlMediatorStore
 from bot.adapters.sql.overview import SqlTicketOverview
 from bot.adapters.sql.tables import TicketRow
@@ -131,3 +134,43 @@ async def test_an_overdue_ticket_is_claimed_once_by_concurrent_claims(desk: Desk
     claimed = sorted(t.id for claim in claims for t in claim)
     assert claimed == sorted(late)
     assert await desk.overview.claim_overdue(utcnow()) == []
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_migration_0008_keeps_the_first_reply_of_tickets_replied_before_it(kind: str, tmp_path: Path) -> None:
+    with database(kind, tmp_path) as url:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
+        command.upgrade(config, "0007")
+        engine = create_sync_engine(sync_url(url))
+        replied = datetime(2026, 11, 3, 9, 30)
+        with engine.begin() as connection:
+            for ticket_id in ("CE-2026-0001", "CE-2026-0002"):
+                connection.execute(
+                    text(
+                        "insert into tickets (id, city, language, urgent, channel, status, details,"
+                        " created_at, due_at, staff_notified) values (:id, 'caserta', 'ar', false,"
+                        " 'telegram', 'new', '', :at, :at, false)"
+                    ),
+                    {"id": ticket_id, "at": datetime(2026, 11, 2, 9, 0)},
+                )
+            for author, at in (("user", datetime(2026, 11, 3, 9, 0)), ("mediator", replied)):
+                connection.execute(
+                    text(
+                        "insert into ticket_entries (ticket_id, author, text, at)"
+                        " values ('CE-2026-0001', :a, 'x', :at)"
+                    ),
+                    {"a": author, "at": at},
+                )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = dict(connection.execute(text("select id, first_reply_at from tickets order by id")).all())
+        first = rows["CE-2026-0001"]
+        assert (first if isinstance(first, datetime) else datetime.fromisoformat(str(first))).replace(
+            tzinfo=None
+        ) == replied
+        assert rows["CE-2026-0002"] is None
+        command.downgrade(config, "0007")
+        assert "missed_messages" not in inspect(engine).get_table_names()
+        engine.dispose()
