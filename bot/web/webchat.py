@@ -149,12 +149,13 @@ def page_context(request: web.Request) -> dict[str, Any]:
     language = request.query.get("lang", request.app[SETTINGS].default_language)
     if language not in LANGUAGES:
         language = request.app[SETTINGS].default_language
-    tr = request.app[TRANSLATIONS](language)
+    translations = request.app[TRANSLATIONS]
     return {
         "language": language,
         "direction": direction(language),
         "languages": request.app[LANGUAGE_NAMES].names,
-        "t": tr._,
+        "t": translations(language)._,
+        "frames": {code: translations(code)._ for code in LANGUAGES},  # the page switches in place
     }
 
 

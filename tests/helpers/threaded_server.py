@@ -32,9 +32,11 @@ class ThreadedServer:
         self._ready.set()
         self._loop.run_forever()
 
-    def start(self) -> ThreadedServer:
+    def start(self, timeout: float = 10) -> ThreadedServer:
+        """Serve, once the app has started (a whole gateway migrates its database first: give it time)."""
         self._thread.start()
-        self._ready.wait(10)
+        if not self._ready.wait(timeout):
+            raise AssertionError(f"the server on port {self.port} did not start within {timeout} s")
         return self
 
     def call(self, factory: Callable[[], Coroutine[Any, Any, T]]) -> T:

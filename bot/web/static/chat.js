@@ -1,7 +1,10 @@
 // Sportello web chat: talks to POST /api/chat. No framework, works on old phones.
 (function () {
   "use strict";
-  var strings = JSON.parse(document.getElementById("strings").textContent);
+  // The page's frame in every language (title, labels, placeholder, button, status lines): choosing a
+  // language, or writing in one, switches the frame in place; the address keeps ?lang= for a reload.
+  var frames = JSON.parse(document.getElementById("frames").textContent);
+  var strings = frames[document.documentElement.lang] || {};
   var log = document.getElementById("log");
   var status = document.getElementById("status");
   var form = document.getElementById("composer");
@@ -11,10 +14,32 @@
   localStorage.removeItem("sportello-user");
   var RTL = { ar: true, ur: true };
 
+  function applyFrame(code) {
+    var frame = frames[code];
+    if (!frame) { return; }
+    strings = frame;
+    document.title = frame.title;
+    document.getElementById("title").textContent = frame.title;
+    document.getElementById("language-label").textContent = frame.language;
+    document.getElementById("text-label").textContent = frame.message;
+    document.getElementById("send").textContent = frame.send;
+    var attach = document.getElementById("attach");
+    attach.title = frame.attach;
+    attach.querySelector(".visually-hidden").textContent = frame.attach;
+    log.setAttribute("aria-label", frame.conversation);
+    input.placeholder = frame.placeholder;
+  }
+
   function setLanguage(code) {
     document.documentElement.lang = code;
     document.documentElement.dir = RTL[code] ? "rtl" : "ltr";
     selector.value = code;
+    applyFrame(code);
+    var address = new URL(window.location.href);
+    if (address.searchParams.get("lang") !== code) {
+      address.searchParams.set("lang", code);
+      window.history.replaceState(null, "", address.toString());
+    }
   }
 
   function add(kind, text, buttons, language) {
