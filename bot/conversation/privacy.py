@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot.core.i18n import Translations
 from bot.core.messages import Reply
+from bot.core.overview import missed_text
 from bot.core.ports import (
     AttachmentStore,
     Inbox,
@@ -20,8 +21,10 @@ from bot.core.ports import (
     Transcript,
 )
 from bot.core.settings import Settings
+from bot.core.tickets import Author
 
 log = logging.getLogger(__name__)
+FORGET_LOOKBACK = 1000  # messages of the current conversation whose words /forget looks for
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,23 @@ class Privacy:
         if self.attachments is not None:  # the files too, not only their rows (and those of any ticket)
             await self.attachments.erase_user(user_key)
         erased = await self.tickets.erase_user(user_key)
+        await self._erase_missed(user_key)  # before the tracker: it says what the user wrote
         await self.transcript.erase(user_key)
         await self.inbox.erase_user(user_key)
         await self.outbox.erase_user(user_key)
         await self.profiles.erase(user_key)
         await self.flush_erased()
         log.info("erased a user's data (%d tickets kept for statistics only)", erased)
+
+    async def _erase_missed(self, user_key: str) -> None:
+        """Missed messages carry no user: the words of the user's current conversation find theirs
+        (older ones go with retention, after ``SPORTELLO_RETENTION_MISSED_DAYS``)."""
+        if self.missed is None:
+            return
+        said = await self.transcript.conversation(user_key, FORGET_LOOKBACK)
+        texts = sorted({missed_text(e.text) for e in said if e.author is Author.USER} - {""})
+        if texts:
+            await self.missed.erase_texts(texts)
 
     async def expire(self, policy: RetentionPolicy) -> Expired:
         """Retention, one run: everything older than the policy allows, in every store."""

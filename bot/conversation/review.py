@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidInput
 from bot.core.messages import InboundMessage
-from bot.core.overview import Decision, Miss, MissedGroup, MissedMessage, redact
+from bot.core.overview import Decision, Miss, MissedGroup, MissedMessage, missed_text
 from bot.core.ports import MissedMessages
 from bot.core.tickets import Mediator, Role
 
 log = logging.getLogger(__name__)
 OUT_OF_SCOPE_INTENT = "out_of_scope"  # the NLU intent out-of-scope examples train
-MAX_TEXT = 500  # a training example is a sentence, not a letter
 
 
 def without_city(mediator: Mediator) -> bool:
@@ -45,7 +44,7 @@ class Review:
         language, the guess, the city and the day; never the user, their channel or a ticket."""
         if message.is_payload:
             return  # a button the desk made: nothing to learn from the words
-        text = redact(message.text)[:MAX_TEXT]
+        text = missed_text(message.text)
         if not text:
             return
         await self.missed.record(

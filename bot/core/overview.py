@@ -102,8 +102,14 @@ class MissedGroup:
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _NUMBER = re.compile(r"\+?\d[\d\s./-]{4,}\d")
 REDACTED = "…"
+MAX_MISSED_CHARS = 500  # a training example is a sentence, not a letter
 
 
 def redact(text: str) -> str:
     """The text without e-mail addresses and long numbers."""
     return _NUMBER.sub(REDACTED, _EMAIL.sub(REDACTED, text)).strip()
+
+
+def missed_text(text: str) -> str:
+    """What is kept of a missed message's words (and what /forget looks for)."""
+    return redact(text)[:MAX_MISSED_CHARS]

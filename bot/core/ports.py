@@ -269,6 +269,11 @@ class MediatorStore(Protocol):
         self, email: str, name: str, role: Role, cities: list[str], languages: list[str], password: str
     ) -> Mediator: ...
 
+    async def erase_texts(self, texts: list[str]) -> int:
+        """Delete the missed messages with exactly these words (what /forget finds of a user's)."""
+        ...
+
+
     async def set_active(self, email: str, active: bool) -> Mediator: ...
     async def set_language(self, mediator_id: int, language: str) -> Mediator:
         """The dashboard's language of one mediator (one of ``STAFF_LANGUAGES``)."""

@@ -9,7 +9,7 @@ from bot.conversation.privacy import Privacy, RetentionPolicy, purge_closed_tick
 from bot.core.clock import utcnow
 from bot.core.i18n import Translations
 from bot.core.messages import HandoffRequest, InboundMessage, Reply
-from bot.core.overview import MissedMessage, MissKind
+from bot.core.overview import MissedMessage, MissKind, missed_text
 from bot.core.profiles import Profile
 from bot.core.settings import load_settings
 from bot.core.tickets import Author, Entry, Mediator, NewTicket, Outcome, Role
@@ -159,3 +159,20 @@ def test_the_missed_messages_period_is_a_setting() -> None:
     settings = load_settings(_env_file=None, SPORTELLO_RETENTION_MISSED_DAYS="7")
     assert retention_policy(settings).missed == timedelta(days=7)
     assert retention_policy(load_settings(_env_file=None)).missed == timedelta(days=30)
+
+
+async def test_forget_erases_the_missed_messages_of_the_users_conversation(
+    translations: Translations,
+) -> None:
+    missed = MemoryMissedMessages()
+    desk = replace(privacy(translations), missed=missed)
+    assert isinstance(desk.transcript, MemoryTranscript)
+    mine = "mi chiamo Amal, 333 1234567, dove vado"
+    desk.transcript.conversations[USER] = [
+        Entry(Author.USER, mine, utcnow()),
+        Entry(Author.BOT, "Sorry, I did not understand", utcnow()),
+    ]
+    for text in (missed_text(mine), "someone else's words"):
+        await missed.record(MissedMessage(text, "it", MissKind.NOT_UNDERSTOOD, None, 0.0, "roma", utcnow()))
+    await desk.forget(USER)
+    assert [m.text for m in missed.messages] == ["someone else's words"]

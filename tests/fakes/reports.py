@@ -73,6 +73,11 @@ class MemoryMissedMessages:
     async def decided(self, decision: Decision) -> list[MissedMessage]:
         return [m for m in self.messages if m.decision is decision]
 
+    async def erase_texts(self, texts: list[str]) -> int:
+        kept = [m for m in self.messages if m.text not in texts]
+        erased, self.messages = len(self.messages) - len(kept), kept
+        return erased
+
     async def purge_older_than(self, older_than: timedelta) -> int:
         cutoff = utcnow() - older_than
         kept = [m for m in self.messages if m.at >= cutoff]

@@ -90,6 +90,12 @@ class SqlMissedMessages:
         )
         return await self._rows(query)
 
+    async def erase_texts(self, texts: list[str]) -> int:
+        async with self._sessions.begin() as session:
+            return deleted(
+                await session.execute(delete(MissedMessageRow).where(MissedMessageRow.text.in_(texts)))
+            )
+
     async def purge_older_than(self, older_than: timedelta) -> int:
         cutoff = utcnow() - older_than
         async with self._sessions.begin() as session:

@@ -83,3 +83,14 @@ async def test_retention_deletes_old_missed_messages_with_their_text(
     with create_sync_engine(sync_url(url)).connect() as connection:
         texts = [row[0] for row in connection.execute(text("select text from missed_messages"))]
     assert texts == ["nuovo messaggio"]
+
+
+async def test_erase_texts_deletes_exactly_those_words(store: tuple[SqlMissedMessages, str]) -> None:
+    missed, _ = store
+    for words in ("dove codice fiscale", "dove codice fiscale?", "altro"):
+        await missed.record(miss(words, "caserta"))
+    assert await missed.erase_texts(["dove codice fiscale", "nessuno"]) == 1
+    assert sorted(m.text for m in await missed.undecided(("caserta",), False)) == [
+        "altro",
+        "dove codice fiscale?",
+    ]
