@@ -158,6 +158,7 @@ def retention(settings: Settings, args: argparse.Namespace) -> int:
     from bot.adapters.sql.attachments import SqlAttachmentStore
     from bot.adapters.sql.database import flush_erased
     from bot.adapters.sql.inbox import SqlInbox
+    from bot.adapters.sql.missed import SqlMissedMessages
     from bot.adapters.sql.outbox import SqlOutbox
     from bot.adapters.sql.profiles import SqlProfileStore
     from bot.adapters.sql.tickets import SqlTicketStore
@@ -175,6 +176,7 @@ def retention(settings: Settings, args: argparse.Namespace) -> int:
             Translations(settings.locales_dir),
             partial(flush_erased, engine),
             attachments=SqlAttachmentStore(engine, files),
+            missed=SqlMissedMessages(engine),
         )
         return await privacy.expire(retention_policy(settings))
 

@@ -7,8 +7,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
+from bot.adapters.sql.database import migrate
+from bot.core.clock import utcnow
 from bot.core.settings import PROJECT_DIR
 from bot.ops.processes import free_port
 
@@ -66,3 +71,29 @@ def test_process_actions_becomes_the_action_server_on_localhost(tmp_path: Path) 
     finally:
         server.terminate()
         server.wait(15)
+
+
+def test_retention_command_expires_old_missed_messages(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sportello.db'}"
+    migrate(url)
+    old = utcnow() - timedelta(days=31)
+    with create_engine(url).begin() as connection:
+        for at in (old, utcnow()):
+            connection.execute(
+                text(
+                    "insert into missed_messages (text, language, kind, confidence, at)"
+                    " values ('boh', 'it', 'out_of_scope', 0, :at)"
+                ),
+                {"at": at},
+            )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "retention"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_DIR,
+        env={"SPORTELLO_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "missed=1" in result.stdout
+    with create_engine(url).connect() as connection:
+        assert connection.execute(text("select count(*) from missed_messages")).scalar() == 1
