@@ -117,3 +117,8 @@ class AttachmentRefused(SportelloError):
 
 class AttachmentNotFound(TicketNotFound):
     """No such file of this ticket: answered like another city's ticket (the access rule)."""
+
+
+class TranslationUnavailable(SportelloError):
+    """The city's machine translation did not answer (or answered nonsense): the page shows the
+    original only and says so; nothing is lost."""

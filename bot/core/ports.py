@@ -154,6 +154,15 @@ class Mailbox(Protocol):
         ...
 
 
+class Translator(Protocol):
+    """Machine translation on a service the city runs itself (LibreTranslate). Only built when the city
+    configured one: no text leaves the desk for a service nobody chose."""
+
+    async def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        """Each text in ``target``, in order; ``TranslationUnavailable`` when the service fails."""
+        ...
+
+
 class ProfileStore(Protocol):
     async def get(self, user_key: str) -> Profile: ...
     async def save(self, profile: Profile) -> None: ...
@@ -259,6 +268,11 @@ class MissedMessages(Protocol):
         ...
 
     async def decided(self, decision: Decision) -> list[MissedMessage]: ...
+
+    async def erase_texts(self, texts: list[str]) -> int:
+        """Delete the missed messages with exactly these words (what /forget finds of a user's)."""
+        ...
+
     async def purge_older_than(self, older_than: timedelta) -> int: ...
 
 
@@ -268,11 +282,6 @@ class MediatorStore(Protocol):
     async def add(
         self, email: str, name: str, role: Role, cities: list[str], languages: list[str], password: str
     ) -> Mediator: ...
-
-    async def erase_texts(self, texts: list[str]) -> int:
-        """Delete the missed messages with exactly these words (what /forget finds of a user's)."""
-        ...
-
 
     async def set_active(self, email: str, active: bool) -> Mediator: ...
     async def set_language(self, mediator_id: int, language: str) -> Mediator:

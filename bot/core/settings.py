@@ -14,7 +14,14 @@ from bot.core.languages import LANGUAGES
 # the platforms' tokens and secrets (every TELEGRAM_ and WHATSAPP_ setting), the database, the staff group.
 GATEWAY_ONLY_PREFIXES = ("TELEGRAM_", "WHATSAPP_")
 GATEWAY_ONLY_VARIABLES = frozenset(
-    {"DATABASE_URL", "STAFF_TELEGRAM_CHAT_ID", "SPORTELLO_RASA_TOKEN", "SPORTELLO_REDIS_URL"}
+    {
+        "DATABASE_URL",
+        "STAFF_TELEGRAM_CHAT_ID",
+        "SPORTELLO_RASA_TOKEN",
+        "SPORTELLO_REDIS_URL",
+        "LIBRETRANSLATE_URL",
+        "LIBRETRANSLATE_API_KEY",
+    }
 )
 
 
@@ -46,6 +53,10 @@ class Settings(BaseSettings):
     # Photos and PDFs users send for their tickets: the largest kept (MB); bigger ones are refused politely
     max_attachment_mb: int = Field(10, alias="SPORTELLO_MAX_ATTACHMENT_MB", ge=1, le=20)
     project_dir: Path = Field(PROJECT_DIR, alias="SPORTELLO_PROJECT_DIR")
+    # Machine translation for mediators (a self-hosted LibreTranslate); empty: off, nothing is sent
+    libretranslate_url: str = Field("", alias="LIBRETRANSLATE_URL")
+    libretranslate_api_key: str = Field("", alias="LIBRETRANSLATE_API_KEY")
+    translation_timeout: float = Field(10.0, alias="SPORTELLO_TRANSLATION_TIMEOUT", gt=0)
     # staff's answers; default: knowledge/ of the project (tests point it at a copy they edit)
     knowledge_path: Path | None = Field(None, alias="SPORTELLO_KNOWLEDGE_DIR")
 
@@ -127,6 +138,8 @@ class Settings(BaseSettings):
             )
         if self.telegram_webhook_url and not self.telegram_secret_token:
             raise ValueError("TELEGRAM_WEBHOOK_URL is set: TELEGRAM_SECRET_TOKEN is needed too")
+        if self.libretranslate_url and not self.libretranslate_url.startswith(("http://", "https://")):
+            raise ValueError("LIBRETRANSLATE_URL must be the http(s):// address of the city's LibreTranslate")
         if self.tracker_url and not self.tracker_url.startswith("postgresql"):
             raise ValueError("SPORTELLO_TRACKER_URL must be a postgresql:// address (unset: SQLite)")
         return self
@@ -134,6 +147,10 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return bool(self.telegram_bot_token)
+
+    @property
+    def translation_enabled(self) -> bool:
+        return bool(self.libretranslate_url)
 
     @property
     def whatsapp_enabled(self) -> bool:

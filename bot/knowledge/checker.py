@@ -13,7 +13,7 @@ from pathlib import Path
 from bot.core.catalog import Catalog
 from bot.core.languages import LANGUAGES
 from bot.knowledge.loader import KnowledgeBase, Problem, load_knowledge
-from bot.knowledge.model import OFFICE_FACTS, Office, is_todo
+from bot.knowledge.model import OFFICE_FACTS, Office, is_todo, reply_variables
 
 STALE_AFTER = timedelta(days=365)
 SOURCE_STALE_AFTER = timedelta(days=548)  # 18 months: offices move, hours change
@@ -43,6 +43,7 @@ def check_knowledge(directory: Path, catalog: Catalog, today: date) -> Report:
     report.problems += _check_cities(kb, catalog, directory, report)
     report.problems += _check_office_sources(kb, report, today)
     report.problems += _check_office_notes(kb, directory)
+    report.problems += _check_replies(kb)
     report.coverage = _coverage(kb, catalog)
     return report
 
@@ -175,6 +176,29 @@ def _check_office_notes(kb: KnowledgeBase, directory: Path) -> list[Problem]:
         for city_id, kind in sorted(set(text.office_notes) - set(notes)):
             message = f"'{language}' translates a note {city_id}.{kind} that no office has (never shown)"
             problems.append(Problem(folder, 1, message, "warning"))
+    return problems
+
+
+def _check_replies(kb: KnowledgeBase) -> list[Problem]:
+    """Every canned reply in every language, each with the variables of the Italian: a translation that
+    drops ``{ticket}`` would send a person a reply without their request number."""
+    problems = []
+    for reply_id, reply in sorted(kb.replies.items()):
+        path = kb.files[f"replies/{reply_id}"]
+        if reply.office not in kb.office_types:
+            problems.append(Problem(path, 1, f"reply '{reply_id}': unknown office type '{reply.office}'"))
+        missing = [language for language in LANGUAGES if language not in reply.text]
+        if missing:
+            problems.append(Problem(path, 1, f"reply '{reply_id}' has no text in {', '.join(missing)}"))
+        expected = reply_variables(reply.text.get("it", ""))
+        for language, text in reply.text.items():
+            if language not in LANGUAGES:
+                message = f"reply '{reply_id}': '{language}' is not a language of ours"
+                problems.append(Problem(path, 1, message))
+            elif reply_variables(text) != expected:
+                found, want = sorted(reply_variables(text)), sorted(expected)
+                message = f"reply '{reply_id}' ({language}) uses {found}, the Italian uses {want}"
+                problems.append(Problem(path, 1, message))
     return problems
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from bot.core.errors import YamlFileError
 from bot.core.yamlfile import read_yaml
 from bot.knowledge.model import (
+    CannedReply,
     CityKnowledge,
     LanguageTextFile,
     NoteTranslation,
@@ -55,6 +56,7 @@ class KnowledgeBase:
     facts: dict[str, TopicFacts] = field(default_factory=dict)
     texts: dict[str, LanguageText] = field(default_factory=dict)
     cities: dict[str, CityKnowledge] = field(default_factory=dict)
+    replies: dict[str, CannedReply] = field(default_factory=dict)  # id -> a mediator's ready reply
     files: dict[str, Path] = field(default_factory=dict)
 
 
@@ -98,6 +100,7 @@ class KnowledgeReader:
                 *(d / "topics").glob("*.yml"),
                 *(d / "text").glob("*/*.yml"),
                 *(d / "cities").glob("*.yml"),
+                *(d / "replies").glob("*.yml"),
             ]
         )
 
@@ -151,6 +154,11 @@ class KnowledgeReader:
             city, problems = self._parse(path, CityKnowledge)
             if city is not None:
                 problems += _named_after(path, "city", city.city, kb.cities, city, kb.files)
+            return problems
+        if kind == "replies":
+            reply, problems = self._parse(path, CannedReply)
+            if reply is not None:
+                problems += _named_after(path, "reply", reply.reply, kb.replies, reply, kb.files)
             return problems
         text, problems = self._parse(path, LanguageTextFile)
         if text is not None:

@@ -88,6 +88,35 @@ class LanguageTextFile(_Strict):
 
 OFFICE_FACTS = ("name", "address", "hours", "phone", "url")
 
+# What a canned reply may say in braces, filled in when a mediator sends it
+REPLY_VARIABLES = ("ticket", "city", "office", "date")
+_VARIABLE = re.compile(r"\{([^{}]*)\}")
+
+
+def reply_variables(text: str) -> set[str]:
+    return set(_VARIABLE.findall(text))
+
+
+class CannedReply(_Strict):
+    """A reply staff keep ready for mediators (``knowledge/replies/<id>.yml``), in every language, so a
+    mediator can answer a person whose language they do not read. ``office`` names the kind of office
+    ``{office}`` stands for: that city's office of this kind."""
+
+    reply: Text
+    title: Annotated[str, Field(min_length=1, max_length=60)]  # for the mediator's list (Italian)
+    office: str = "one_stop_shop"
+    text: dict[str, Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_CHARS)]]
+
+    @field_validator("text")
+    @classmethod
+    def _known_variables(cls, value: dict[str, str]) -> dict[str, str]:
+        for language, text in value.items():
+            unknown = reply_variables(text) - set(REPLY_VARIABLES)
+            if unknown:
+                known = ", ".join("{" + name + "}" for name in REPLY_VARIABLES)
+                raise ValueError(f"{language}: unknown variable {sorted(unknown)}; use {known}")
+        return value
+
 
 class OfficeSource(_Strict):
     """A page someone read for an office's facts: where, when, and which facts it states."""

@@ -30,10 +30,12 @@ from bot.adapters.sql.overview import SqlTicketOverview
 from bot.adapters.sql.profiles import SqlProfileStore
 from bot.adapters.sql.tickets import SqlTicketStore
 from bot.adapters.telegram import TelegramChannel
+from bot.adapters.translation import LibreTranslate
 from bot.adapters.whatsapp import WhatsAppChannel
 from bot.adapters.whatsapp.media import WhatsAppMedia
 from bot.conversation.attachments import Attachments
 from bot.conversation.handoff import Handoff
+from bot.conversation.interpreting import Interpreting
 from bot.conversation.language import make_policy
 from bot.conversation.mediation import Mediation
 from bot.conversation.overdue import OverdueAlerts
@@ -46,6 +48,7 @@ from bot.core.i18n import Translations
 from bot.core.languages import load_language_names
 from bot.core.ports import MediaSource, OutboundChannel
 from bot.core.settings import Settings
+from bot.dialogue.desk import Desk
 from bot.knowledge import KnowledgeStore
 from bot.messaging.inbox_worker import InboxWorker
 from bot.messaging.intake import GroupCommit
@@ -65,6 +68,7 @@ from bot.web.keys import (
     INBOX,
     INBOX_WORKER,
     INTAKE,
+    INTERPRETING,
     KNOWLEDGE,
     LANGUAGE_NAMES,
     MEDIA_SOURCES,
@@ -213,6 +217,8 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         working_days=handoff.working_days,
         attachments=attachment_store,
     )
+    desk = Desk(catalog, knowledge, translations, app[LANGUAGE_NAMES])
+    app[INTERPRETING] = Interpreting(app[MEDIATION], desk, machine_translation(app, settings))
     app[INBOX_WORKER] = InboxWorker(inbox, outbox, conversation, sender.wake, settings.default_language)
     yield
 
@@ -241,6 +247,16 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
     await supervisor.stop()
     await worker.stop()
     await sender.stop()
+
+
+def machine_translation(app: web.Application, settings: Settings) -> LibreTranslate | None:
+    """The city's own LibreTranslate, or none at all: no text goes to a service nobody configured."""
+    if not settings.translation_enabled:
+        return None
+    log.info("machine translation on (LibreTranslate)")
+    return LibreTranslate(
+        app[HTTP], settings.libretranslate_url, settings.libretranslate_api_key, settings.translation_timeout
+    )
 
 
 def engine_probes(settings: Settings) -> list[Probe]:

@@ -11,6 +11,7 @@ from aiohttp import ClientSession, web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.telegram import TelegramChannel
+from bot.conversation.interpreting import Interpreting
 from bot.conversation.mediation import Mediation
 from bot.conversation.overdue import OverdueAlerts
 from bot.conversation.overview import Overview
@@ -58,6 +59,7 @@ MEDIA_SOURCES: web.AppKey[dict[str, MediaSource]] = web.AppKey("media_sources") 
 # use cases and workers
 CONVERSATION = web.AppKey("conversation", ConversationService)
 MEDIATION = web.AppKey("mediation", Mediation)
+INTERPRETING = web.AppKey("interpreting", Interpreting)  # knowledge, ready replies, translation
 PRIVACY = web.AppKey("privacy", Privacy)
 OVERVIEW = web.AppKey("overview", Overview)  # statistics and search of the dashboard
 REVIEW = web.AppKey("review", Review)  # what the desk misses

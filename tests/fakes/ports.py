@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.adapters.sending import SendsParts
-from bot.core.errors import DeliveryError, EngineUnavailable
+from bot.core.errors import DeliveryError, EngineUnavailable, TranslationUnavailable
 from bot.core.messages import Reply, Understanding
 
 
@@ -83,3 +83,18 @@ class ScriptedEngine:
 
 def control(**signals: Any) -> dict[str, Any]:
     return {"recipient_id": "x", "custom": {"sportello": signals}}
+
+
+@dataclass
+class FakeTranslator:
+    """Marks each text with its target (``[it] ...``); ``down`` makes the service fail. Keeps what it
+    was asked, so a test can see what left the desk."""
+
+    down: bool = False
+    asked: list[tuple[str, str, str]] = field(default_factory=list)  # (source, target, text)
+
+    async def translate(self, texts: list[str], source: str, target: str) -> list[str]:
+        self.asked += [(source, target, text) for text in texts]
+        if self.down:
+            raise TranslationUnavailable("fake translator is down")
+        return [f"[{target}] {text}" for text in texts]

@@ -134,3 +134,49 @@ def test_a_source_names_only_facts_an_office_has(tmp_path: Path, catalog: Catalo
     )
     errors = check_knowledge(caserta_with(tmp_path, office), catalog, TODAY).errors
     assert any("caserta.yml" in str(p.path) and "gives" in p.message for p in errors)
+
+
+# ready replies (knowledge/replies/) ------------------------------------------------------------------
+def _break_reply(knowledge: Path, old: str, new: str) -> Path:
+    path = knowledge / "replies" / "appointment.yml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_project_replies_are_complete(catalog: Catalog) -> None:
+    kb, _ = load_knowledge(PROJECT_DIR / "knowledge")
+    assert {"appointment", "documents_received", "still_working"} <= set(kb.replies)
+    assert all(len(reply.text) == 12 for reply in kb.replies.values())
+
+
+def test_a_reply_missing_a_language_is_an_error(tmp_path: Path, catalog: Catalog) -> None:
+    knowledge = copy_project_knowledge(tmp_path)
+    path = knowledge / "replies" / "appointment.yml"
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("  ur:")]
+    path.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    errors = check_knowledge(knowledge, catalog, TODAY).errors
+    assert any(p.path == path and "no text in ur" in p.message for p in errors)
+
+
+def test_a_translation_that_drops_a_variable_is_an_error(tmp_path: Path, catalog: Catalog) -> None:
+    """A person would get an appointment without their request number."""
+    knowledge = copy_project_knowledge(tmp_path)
+    path = _break_reply(knowledge, "Numri i kërkesës sate: {ticket}.", "Numri i kërkesës sate.")
+    errors = check_knowledge(knowledge, catalog, TODAY).errors
+    assert any(p.path == path and "(sq)" in p.message and "ticket" in p.message for p in errors)
+
+
+def test_an_unknown_variable_is_an_error(tmp_path: Path, catalog: Catalog) -> None:
+    knowledge = copy_project_knowledge(tmp_path)
+    path = _break_reply(knowledge, "Numero della tua richiesta: {ticket}.", "Numero: {numero}.")
+    errors = check_knowledge(knowledge, catalog, TODAY).errors
+    assert any(p.path == path and "unknown variable" in p.message and "numero" in p.message for p in errors)
+
+
+def test_a_reply_named_unlike_its_file_is_an_error(tmp_path: Path, catalog: Catalog) -> None:
+    knowledge = copy_project_knowledge(tmp_path)
+    path = _break_reply(knowledge, "reply: appointment", "reply: appuntamento")
+    errors = check_knowledge(knowledge, catalog, TODAY).errors
+    assert any(p.path == path and "must match the file name" in p.message for p in errors)

@@ -25,7 +25,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.web.dashboard import attachments, overview, review
+from bot.web.dashboard import attachments, interpreting, overview, review
 from bot.web.dashboard.auth import auth_middleware
 from bot.web.dashboard.headers import security_headers
 from bot.web.dashboard.i18n import DashboardTranslations
@@ -62,6 +62,7 @@ def add_dashboard(app: web.Application, *, keepalive: float = KEEPALIVE_SECONDS)
     overview.add_routes(dashboard)
     review.add_routes(dashboard)
     attachments.add_routes(dashboard)
+    interpreting.add_routes(dashboard)
     dashboard.router.add_static("/static", HERE / "static", name="static", append_version=True)
     app.add_subapp(PREFIX, dashboard)
     app[DASHBOARD] = dashboard

@@ -51,6 +51,11 @@ DOMAIN_MESSAGES = (
     N_("Machine translation is not configured for this desk."),
     N_("The translation service is not answering: try again, or write the reply."),
     N_("The original of the translated reply is missing."),
+    # bot.conversation.review and the overview's forms
+    N_("Choose what these messages are."),
+    N_("Choose the topic these messages are examples of."),
+    N_("Choose at least one message."),
+    N_("Dates are written as YYYY-MM-DD."),
 )
 
 

@@ -20,7 +20,7 @@ from bot.core.errors import CityNotAllowed, InvalidInput, NotAllowed, RoleRequir
 from bot.core.languages import LANGUAGES
 from bot.core.tickets import Mediator, QueueFilter, Role, Status
 from bot.web.clients import client_address
-from bot.web.dashboard import auth, streams
+from bot.web.dashboard import auth, interpreting, streams
 from bot.web.dashboard.attachments import file_views
 from bot.web.dashboard.i18n import N_
 from bot.web.dashboard.keys import MEDIATOR
@@ -37,6 +37,7 @@ DONE = {
     "close": N_("Ticket closed: the user is talking with the assistant again."),
     "reassign": N_("Ticket reassigned."),
     "classify": N_("Topic and urgency saved."),
+    **interpreting.DONE,
 }
 FORBIDDEN_TICKET = N_("No such ticket, or not a ticket of your cities.")
 FORBIDDEN_CITY = N_("Not a city of yours.")
@@ -149,6 +150,7 @@ async def ticket_page(request: web.Request) -> web.Response:
             "colleagues": colleagues,
             "outcomes": shown.outcome_options(),
             "max_text": request.config_dict[SETTINGS].max_text_chars,
+            **await interpreting.page_context(request, mediator, ticket),
         },
     )
 
