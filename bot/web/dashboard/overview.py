@@ -20,17 +20,9 @@ from bot.core.overview import TicketFacts, TicketQuery
 from bot.core.tickets import Status
 from bot.web.dashboard.i18n import N_
 from bot.web.dashboard.keys import MEDIATOR
-from bot.web.dashboard.responses import render, translator
-from bot.web.dashboard.views import (
-    LOCAL_ZONE,
-    OUTCOME_LABELS,
-    STATUS_LABELS,
-    TicketViews,
-    iso,
-    local_time,
-    topic_label,
-)
-from bot.web.keys import CATALOG, LANGUAGE_NAMES, OVERVIEW
+from bot.web.dashboard.responses import render, ticket_views, translator
+from bot.web.dashboard.views import LOCAL_ZONE, OUTCOME_LABELS, STATUS_LABELS, TicketViews, iso, local_time
+from bot.web.keys import CATALOG, OVERVIEW
 
 OPEN_LABEL = N_("Not closed yet")
 
@@ -40,7 +32,8 @@ def overview(request: web.Request) -> Overview:
 
 
 def views(request: web.Request) -> TicketViews:
-    return TicketViews(request.config_dict[CATALOG], request.config_dict[LANGUAGE_NAMES], utcnow())
+    """Labels in the mediator's language."""
+    return ticket_views(request)
 
 
 def day(query: Mapping[str, str], name: str) -> date | None:
@@ -89,7 +82,7 @@ def statistics_view(request: web.Request, stats: Statistics) -> dict[str, Any]:
     return {
         "cities": [shown.city_name(c) for c in stats.cities],
         "total": stats.total,
-        "by_topic": [(topic_label(t if t != "-" else None), n) for t, n in stats.by_topic],
+        "by_topic": [(shown.topic_label(t if t != "-" else None), n) for t, n in stats.by_topic],
         "by_language": [(shown.language_label(code), n) for code, n in stats.by_language],
         "by_outcome": [(tr._(outcomes.get(o, OPEN_LABEL)), n) for o, n in stats.by_outcome],
         "by_week": stats.by_week,
@@ -160,7 +153,7 @@ def result_view(request: web.Request, ticket: TicketFacts) -> dict[str, Any]:
         "id": ticket.id,
         "city_name": shown.city_name(ticket.city),
         "language_label": shown.language_label(ticket.language),
-        "topic_label": topic_label(ticket.topic),
+        "topic_label": shown.topic_label(ticket.topic),
         "urgent": ticket.urgent,
         "status_label": tr._(STATUS_LABELS[ticket.status]),
         "outcome_label": tr._(OUTCOME_LABELS[ticket.outcome]) if ticket.outcome else "",
@@ -177,7 +170,7 @@ async def search_page(request: web.Request) -> web.Response:
         request.query.get(k) for k in ("q", "topic", "language", "status", "from", "until", "city")
     )
     found = await overview(request).search(request[MEDIATOR], wanted) if searched else []
-    tr = translator(request)
+    shown = views(request)
     return render(
         request,
         "search.html",
@@ -186,9 +179,9 @@ async def search_page(request: web.Request) -> web.Response:
             "results": [result_view(request, t) for t in found],
             "form": dict(request.query),
             "cities": city_options(request),
-            "languages": views(request).language_options(),
-            "topics": [(t, topic_label(t)) for t in catalog.topics],
-            "statuses": [(s.value, tr._(label)) for s, label in STATUS_LABELS.items()],
+            "languages": shown.language_options(),
+            "topics": shown.topic_options(),
+            "statuses": shown.status_options(),
         },
     )
 

@@ -9,15 +9,14 @@ from typing import Any
 from aiohttp import web
 
 from bot.conversation.review import Review
-from bot.core.clock import utcnow
 from bot.core.languages import direction
 from bot.core.overview import Decision, MissedGroup
 from bot.web.dashboard import auth
 from bot.web.dashboard.i18n import N_
 from bot.web.dashboard.keys import MEDIATOR
-from bot.web.dashboard.responses import render, translator
-from bot.web.dashboard.views import TicketViews, local_time, text_direction, topic_label
-from bot.web.keys import CATALOG, LANGUAGE_NAMES, REVIEW
+from bot.web.dashboard.responses import render, ticket_views, translator
+from bot.web.dashboard.views import local_time, text_direction
+from bot.web.keys import REVIEW
 
 DECISIONS = {
     Decision.EXAMPLE: N_("Training examples for a topic"),
@@ -36,14 +35,14 @@ def review(request: web.Request) -> Review:
 
 
 def group_view(request: web.Request, index: int, group: MissedGroup) -> dict[str, Any]:
-    shown = TicketViews(request.config_dict[CATALOG], request.config_dict[LANGUAGE_NAMES], utcnow())
+    shown = ticket_views(request)
     tr = translator(request)
     return {
         "index": index,
         "language": group.language,
         "language_label": shown.language_label(group.language),
         "topic": group.topic or "",
-        "topic_label": topic_label(group.topic) if group.topic else tr._("No guess"),
+        "topic_label": shown.topic_label(group.topic) if group.topic else tr._("No guess"),
         "count": len(group.messages),
         "messages": [
             {
@@ -72,7 +71,7 @@ async def review_page(request: web.Request) -> web.Response:
         {
             "groups": [group_view(request, i, g) for i, g in enumerate(groups)],
             "decisions": [(d.value, tr._(label)) for d, label in DECISIONS.items()],
-            "topics": [(t, topic_label(t)) for t in request.config_dict[CATALOG].topics],
+            "topics": ticket_views(request).topic_options(),
             "marked": int(marked) if marked.isdigit() else None,
         },
     )

@@ -18,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.adapters.sql.tables import AuditRow, TicketRow
 from bot.core.clock import utcnow
+from bot.core.messages import InboundMessage
+from bot.core.overview import Miss, MissKind
 from bot.core.tickets import Role
-from bot.web.keys import DATABASE, MEDIATION
+from bot.web.keys import DATABASE, MEDIATION, REVIEW
 from tests.helpers.dashboard import add_mediator, dashboard_app, login, open_ticket
+from tests.web.dashboard.test_i18n import english_left, italian, read_page
 
 ROW = re.compile(r'<tr data-ticket-id="([^"]+)"')
 
@@ -153,3 +156,22 @@ async def test_the_navigation_links_the_new_pages(app: web.Application, client: 
     html = await (await client.get("/dashboard")).text()
     for path in ("/dashboard/stats", "/dashboard/search", "/dashboard/review"):
         assert f'href="{path}"' in html, path
+
+
+async def test_an_italian_mediator_reads_the_overview_pages_in_italian(
+    app: web.Application, client: TestClient
+) -> None:
+    await seed(app)
+    miss = Miss(MissKind.NOT_UNDERSTOOD, "tax_code", 0.3)
+    await app[REVIEW].record(
+        InboundMessage("telegram", "1", "boh cf dove", platform_id="1"), miss, "it", "caserta"
+    )
+    await add_mediator(app, "anna@caserta.example")
+    await login(client, "anna@caserta.example")
+    translations = italian()
+    for path in ("/dashboard/stats", "/dashboard/search?status=new", "/dashboard/review"):
+        html = await (await client.get(path)).text()
+        assert '<html lang="it">' in html, path
+        assert not english_left(read_page(html).texts, translations), path
+    stats = "\n".join(read_page(await (await client.get("/dashboard/stats")).text()).texts)
+    assert "Statistiche" in stats and "Tempo mediano alla prima risposta" in stats
