@@ -14,6 +14,9 @@ Routes (``{id}`` is a ticket id such as ``CE-2026-0042``):
 - ``GET /dashboard/api/queue``, ``GET /dashboard/api/tickets/{id}``, ``POST /dashboard/api/tickets/{id}/
   <action>``: the same as JSON (CSRF token in the ``X-CSRF-Token`` header)
 - ``GET /dashboard/events``, ``GET /dashboard/tickets/{id}/events``: server-sent events
+- ``GET /dashboard/stats`` (``?city=&from=&until=``), ``GET /dashboard/stats.csv``: statistics of the
+  mediator's cities (``overview``); ``GET /dashboard/search``: their tickets, closed ones included
+- ``GET /dashboard/review``, ``POST /dashboard/review/mark``: what the desk misses (``review``)
 """
 
 from __future__ import annotations
