@@ -88,8 +88,9 @@ def test_template_values_are_escaped_and_the_translation_is_not() -> None:
 
 # the pages -------------------------------------------------------------------------------------------
 class VisibleText(HTMLParser):
-    """The texts a mediator reads (text and labelling attributes), but not inside an element of another
-    language (what users wrote, each language's own name) nor scripts; the embedded strings apart."""
+    """The texts a mediator reads (text and labelling attributes), but not inside an element in another
+    language than the page's (what users wrote, each language's own name) nor scripts; the embedded
+    strings apart."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -97,13 +98,16 @@ class VisibleText(HTMLParser):
         self.script_strings: dict[str, str] = {}
         self._open: list[tuple[str, bool]] = []  # (tag, is foreign or a script)
         self._script_id = ""
+        self.language = ""  # the page's own, from <html lang>
 
     def _skipping(self) -> bool:
         return any(skip for _, skip in self._open)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
-        foreign = values.get("lang") not in (None, "it") or tag in {"script", "style"}
+        if tag == "html":
+            self.language = values.get("lang") or ""
+        foreign = values.get("lang") not in (None, self.language) or tag in {"script", "style"}
         if not self._skipping() and not foreign:
             self.texts.extend(v for k, v in attrs if k in SEEN_ATTRIBUTES and v)
         self._script_id = values.get("id") or "" if tag == "script" else ""
