@@ -7,7 +7,8 @@ read MEDIATORS (sessions), TICKET_EVENTS (live pages), CATALOG, LANGUAGE_NAMES a
 
 Routes (``{id}`` is a ticket id such as ``CE-2026-0042``):
 
-- ``GET/POST /dashboard/login``, ``POST /dashboard/logout``
+- ``GET/POST /dashboard/login`` (``?lang=it|en`` before login), ``POST /dashboard/logout``
+- ``POST /dashboard/language``: the mediator's dashboard language (``language`` it or en, ``next``)
 - ``GET /dashboard``: the queue (``?scope=all|unassigned|mine&language=&topic=&status=``)
 - ``GET /dashboard/tickets/{id}``: a ticket; ``POST /dashboard/tickets/{id}/<action>`` (forms), with
   action one of claim, release, reply, note, close, reassign
