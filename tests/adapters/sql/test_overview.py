@@ -145,15 +145,16 @@ def test_migration_0008_keeps_the_first_reply_of_tickets_replied_before_it(kind:
         command.upgrade(config, "0007")
         engine = create_sync_engine(sync_url(url))
         replied = datetime(2026, 11, 3, 9, 30)
+        later = (utcnow() + timedelta(days=2)).replace(tzinfo=None)
         with engine.begin() as connection:
-            for ticket_id in ("CE-2026-0001", "CE-2026-0002"):
+            for ticket_id, due in (("CE-2026-0001", datetime(2026, 11, 2, 9)), ("CE-2026-0002", later)):
                 connection.execute(
                     text(
                         "insert into tickets (id, city, language, urgent, channel, status, details,"
                         " created_at, due_at, staff_notified) values (:id, 'caserta', 'ar', false,"
                         " 'telegram', 'new', '', :at, :at, false)"
                     ),
-                    {"id": ticket_id, "at": datetime(2026, 11, 2, 9, 0)},
+                    {"id": ticket_id, "at": due},
                 )
             for author, at in (("user", datetime(2026, 11, 3, 9, 0)), ("mediator", replied)):
                 connection.execute(
@@ -171,6 +172,10 @@ def test_migration_0008_keeps_the_first_reply_of_tickets_replied_before_it(kind:
             tzinfo=None
         ) == replied
         assert rows["CE-2026-0002"] is None
+        with engine.connect() as connection:
+            told = dict(connection.execute(text("select id, overdue_notified from tickets")).all())
+        # overdue before the upgrade: in the queue already, not announced as a backlog; the other one will be
+        assert told == {"CE-2026-0001": True, "CE-2026-0002": False}
         command.downgrade(config, "0007")
         assert "missed_messages" not in inspect(engine).get_table_names()
         engine.dispose()

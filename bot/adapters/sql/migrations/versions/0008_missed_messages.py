@@ -44,6 +44,9 @@ def upgrade() -> None:
         "UPDATE tickets SET first_reply_at = (SELECT MIN(e.at) FROM ticket_entries e "
         "WHERE e.ticket_id = tickets.id AND e.author = 'mediator')"
     )
+    # tickets overdue already are in the queue, marked: announcing the whole backlog at once would bury
+    # the staff group; only tickets that become overdue from now on are announced
+    op.execute("UPDATE tickets SET overdue_notified = true WHERE due_at < CURRENT_TIMESTAMP")
 
 
 def downgrade() -> None:
