@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.adapters.sending import SendsParts
-from bot.core.errors import DeliveryError, EngineUnavailable, TranslationUnavailable
+from bot.core.attachments import MediaRef
+from bot.core.errors import AttachmentRefused, DeliveryError, EngineUnavailable, TranslationUnavailable
 from bot.core.messages import Reply, Understanding
 
 
@@ -98,3 +99,19 @@ class FakeTranslator:
         if self.down:
             raise TranslationUnavailable("fake translator is down")
         return [f"[{target}] {text}" for text in texts]
+
+
+@dataclass
+class FakeMediaSource:
+    """A platform's file download: ``files`` by file id; a missing one fails like a platform outage."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    async def download(self, ref: MediaRef, max_bytes: int) -> bytes:
+        self.asked.append(ref.file_id)
+        if ref.file_id not in self.files:
+            raise DeliveryError("the platform has no such file")
+        if len(self.files[ref.file_id]) > max_bytes:
+            raise AttachmentRefused("too_big")
+        return self.files[ref.file_id]

@@ -7,14 +7,16 @@ outbox, another city's ticket is ``TicketNotFound``, a closed ticket refuses cha
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from bot.core.attachments import Attachment
 from bot.core.clock import utcnow
-from bot.core.errors import MediatorError, NotAllowed, RoleRequired, TicketNotFound
+from bot.core.errors import AttachmentNotFound, MediatorError, NotAllowed, RoleRequired, TicketNotFound
 from bot.core.messages import Inbound, InboundMessage, Letter, Outbound, OutboundKind, Reply
 from bot.core.profiles import Profile
 from bot.core.tickets import (
@@ -561,3 +563,37 @@ class MemoryMediatorStore:
 
     async def end_session(self, session_id: str) -> None:
         return None
+
+
+class MemoryAttachmentStore:
+    """Files as bytes in a dict; ``read`` of another ticket's file is ``AttachmentNotFound``, as in SQL."""
+
+    def __init__(self) -> None:
+        self.files: dict[int, tuple[Attachment, str, bytes]] = {}  # id -> (attachment, user key, bytes)
+        self._ids = itertools.count(1)
+
+    async def add(
+        self, ticket_id: str, user_key: str, kind: str, content_type: str, content: bytes
+    ) -> Attachment:
+        digest, size = hashlib.sha256(content).hexdigest(), len(content)
+        attachment = Attachment(next(self._ids), ticket_id, kind, size, content_type, digest, utcnow())
+        self.files[attachment.id] = (attachment, user_key, content)
+        return attachment
+
+    async def for_ticket(self, ticket_id: str) -> list[Attachment]:
+        return [attachment for attachment, _, _ in self.files.values() if attachment.ticket_id == ticket_id]
+
+    async def read(self, ticket_id: str, attachment_id: int) -> tuple[Attachment, bytes]:
+        found = self.files.get(attachment_id)
+        if found is None or found[0].ticket_id != ticket_id:
+            raise AttachmentNotFound(ticket_id)
+        return found[0], found[2]
+
+    async def erase_user(self, user_key: str) -> int:
+        theirs = [key for key, (_, user, _) in self.files.items() if user == user_key]
+        for key in theirs:
+            del self.files[key]
+        return len(theirs)
+
+    async def sweep(self) -> int:
+        return 0  # nothing is ever left without its row here
