@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.core.clock import utcnow
 from bot.core.errors import InvalidInput
@@ -54,6 +54,12 @@ class Review:
     async def groups(self, mediator: Mediator) -> list[MissedGroup]:
         """The undecided messages of the mediator's cities, grouped."""
         return grouped(await self.missed.undecided(mediator.cities, without_city(mediator)))
+
+    async def knowledge_needed(self, mediator: Mediator) -> list[MissedGroup]:
+        """What staff marked as needing a knowledge entry, of the mediator's cities, per language and the
+        topic they chose (the list for whoever writes ``knowledge/``)."""
+        found = await self.missed.decided(Decision.KNOWLEDGE, mediator.cities, without_city(mediator))
+        return grouped([replace(m, topic=m.decision_topic) for m in found])
 
     async def mark(self, mediator: Mediator, ids: list[int], decision: str, topic: str) -> int:
         """Staff decide what a group (or the messages chosen of it) is; how many were marked."""

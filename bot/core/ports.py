@@ -267,7 +267,11 @@ class MissedMessages(Protocol):
         """Mark the undecided messages among ``ids`` visible with these cities; how many were marked."""
         ...
 
-    async def decided(self, decision: Decision) -> list[MissedMessage]: ...
+    async def decided(
+        self, decision: Decision, cities: tuple[str, ...] | None = None, without_city: bool = True
+    ) -> list[MissedMessage]:
+        """Marked so (of these cities; None: of every city, for the export)."""
+        ...
 
     async def erase_texts(self, texts: list[str]) -> int:
         """Delete the missed messages with exactly these words (what /forget finds of a user's)."""

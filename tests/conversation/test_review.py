@@ -103,3 +103,12 @@ def test_the_largest_group_comes_first() -> None:
     few = MissedMessage("a", "fr", MissKind.OUT_OF_SCOPE, None, 0.0, "roma", now)
     many = MissedMessage("b", "ar", MissKind.NOT_UNDERSTOOD, "eviction", 0.2, "roma", now - timedelta(days=1))
     assert [g.language for g in grouped([few, many, many])] == ["ar", "fr"]
+
+
+async def test_knowledge_to_write_is_listed_per_chosen_topic_for_the_mediators_cities() -> None:
+    review, store = await seeded()
+    ids = [m.id for m in store.messages]
+    await review.mark(person(), ids[:2], "knowledge", "eviction")  # guessed tax_code, staff know better
+    [group] = await review.knowledge_needed(person())
+    assert (group.language, group.topic, len(group.messages)) == ("it", "eviction", 2)
+    assert await review.knowledge_needed(person(("roma",))) == []

@@ -70,8 +70,14 @@ class MemoryMissedMessages:
                 marked += 1
         return marked
 
-    async def decided(self, decision: Decision) -> list[MissedMessage]:
-        return [m for m in self.messages if m.decision is decision]
+    async def decided(
+        self, decision: Decision, cities: tuple[str, ...] | None = None, without_city: bool = True
+    ) -> list[MissedMessage]:
+        return [
+            m
+            for m in self.messages
+            if m.decision is decision and (cities is None or self._visible(m, cities, without_city))
+        ]
 
     async def erase_texts(self, texts: list[str]) -> int:
         kept = [m for m in self.messages if m.text not in texts]

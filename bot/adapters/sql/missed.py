@@ -82,13 +82,14 @@ class SqlMissedMessages:
         async with self._sessions.begin() as session:
             return deleted(await session.execute(change))
 
-    async def decided(self, decision: Decision) -> list[MissedMessage]:
-        query = (
-            select(MissedMessageRow)
-            .where(MissedMessageRow.decision == decision.value)
-            .order_by(MissedMessageRow.language, MissedMessageRow.decision_topic, MissedMessageRow.id)
-        )
-        return await self._rows(query)
+    async def decided(
+        self, decision: Decision, cities: tuple[str, ...] | None = None, without_city: bool = True
+    ) -> list[MissedMessage]:
+        query = select(MissedMessageRow).where(MissedMessageRow.decision == decision.value)
+        if cities is not None:
+            query = query.where(visible(cities, without_city))
+        order = (MissedMessageRow.language, MissedMessageRow.decision_topic, MissedMessageRow.id)
+        return await self._rows(query.order_by(*order))
 
     async def erase_texts(self, texts: list[str]) -> int:
         async with self._sessions.begin() as session:

@@ -62,7 +62,8 @@ def group_view(request: web.Request, index: int, group: MissedGroup) -> dict[str
 
 
 async def review_page(request: web.Request) -> web.Response:
-    groups = await review(request).groups(request[MEDIATOR])
+    mediator = request[MEDIATOR]
+    groups = await review(request).groups(mediator)
     tr = translator(request)
     marked = request.query.get("marked", "")
     return render(
@@ -70,6 +71,10 @@ async def review_page(request: web.Request) -> web.Response:
         "review.html",
         {
             "groups": [group_view(request, i, g) for i, g in enumerate(groups)],
+            "knowledge": [
+                group_view(request, i, g)
+                for i, g in enumerate(await review(request).knowledge_needed(mediator))
+            ],
             "decisions": [(d.value, tr._(label)) for d, label in DECISIONS.items()],
             "topics": ticket_views(request).topic_options(),
             "marked": int(marked) if marked.isdigit() else None,

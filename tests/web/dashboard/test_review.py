@@ -84,6 +84,13 @@ async def test_marking_a_group_takes_it_off_the_page(app: web.Application, clien
     assert GROUP.findall(after) == [("ar", "tax_code")]
     [first, second] = await review.missed.decided(Decision.EXAMPLE)
     assert {first.text, second.text} == {"codice fiscale dove", "cf per lavoro dove lo prendo"}
+    arabic = after.split('data-language="ar"', 1)[1].split("</section>", 1)[0]
+    form = [("csrf_token", token), ("decision", "knowledge"), ("topic", "tax_code")]
+    form += [("message", i) for i in MESSAGE.findall(arabic)]
+    await client.post("/dashboard/review/mark", data=form, allow_redirects=False)
+    page = await (await client.get("/dashboard/review")).text()
+    assert GROUP.findall(page) == [("ar", "tax_code")]  # now in the list of knowledge to write
+    assert 'id="knowledge-needed"' in page and "أين الكودice فيسكالي" in page and 'name="message"' not in page
 
 
 async def test_a_mark_without_token_or_topic_changes_nothing(
