@@ -34,11 +34,15 @@ async def read_limited(part: BodyPartReader, max_bytes: int) -> bytes:
 
 async def read_upload(request: web.Request, max_bytes: int) -> tuple[bytes, str, str | None]:
     """The file's bytes, its declared type and the page's language; ``InvalidMessage`` for a body that
-    is not such a form."""
+    is not such a form (aiohttp asserts or raises ValueError on a broken one: never a 500)."""
     try:
-        reader = await request.multipart()
-    except (AssertionError, ValueError, KeyError):  # aiohttp asserts the content type is multipart
+        return await _read_form(request, max_bytes)
+    except (AssertionError, ValueError, KeyError, LookupError):
         raise InvalidMessage("the body must be multipart/form-data with a 'file' field") from None
+
+
+async def _read_form(request: web.Request, max_bytes: int) -> tuple[bytes, str, str | None]:
+    reader = await request.multipart()
     content, declared, language = None, "", None
     while (part := await reader.next()) is not None:
         if not isinstance(part, BodyPartReader):
@@ -50,7 +54,7 @@ async def read_upload(request: web.Request, max_bytes: int) -> tuple[bytes, str,
         if part.name == "language":
             language = (await part.text())[:MAX_FIELD_CHARS]
     if content is None:
-        raise InvalidMessage("'file' is required")
+        raise ValueError("no file")
     return content, declared, language if language in LANGUAGES else None
 
 

@@ -106,3 +106,26 @@ async def test_no_session_or_no_file_is_a_400(client: TestClient) -> None:
     only_language.add_field("language", "it")
     only_language.add_field("note", "no file", filename="note.txt", content_type="text/plain")
     assert (await client.post("/api/chat/attachment", data=only_language)).status == 400
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"--x\r\n\r\n"),  # no boundary
+        ("multipart/form-data; boundary=z", b"--z\r\nContent-Disposition: form-data\r\n\r\nx\r\n--z--\r\n"),
+        ("multipart/form-data; boundary=z", b'--z\r\nContent-Disposition: form-data; name="file"\r\n'),
+        ("multipart/form-data; boundary=z", b"garbage without any boundary"),
+        (
+            "multipart/form-data; boundary=z",
+            b'--z\r\nContent-Disposition: form-data; name="language"\r\n'
+            b"Content-Type: text/plain; charset=no-such-charset\r\n\r\nit\r\n--z--\r\n",
+        ),
+    ],
+)
+async def test_a_broken_form_is_never_a_500_nor_a_file(
+    client: TestClient, content_type: str, body: bytes
+) -> None:
+    await chat_session(client)
+    response = await client.post("/api/chat/attachment", data=body, headers={"Content-Type": content_type})
+    assert response.status in (200, 400)  # 200: a form read as an empty file, refused in words
+    assert not client.app[SETTINGS].attachments_dir.exists()
