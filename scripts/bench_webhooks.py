@@ -1,6 +1,7 @@
 """Benchmark the Telegram webhook path: N deliveries from U users against the real assistant.
 
     .venv/bin/python scripts/bench_webhooks.py [--messages 1000] [--users 50] [--rate 200]
+        [--compare | --compare-niceness]
 
 Starts Rasa, the action server and the gateway on free ports with a local fake Telegram Bot API,
 offers the deliveries at --rate per second from U chats (each chat's one after another, as Telegram
@@ -83,14 +84,24 @@ def main() -> int:
     parser.add_argument(
         "--compare", action="store_true", help="first one transaction per update, then the group commit"
     )
+    parser.add_argument(
+        "--compare-niceness",
+        action="store_true",
+        help="first Rasa and the action server at the gateway's CPU priority, then below it (nice 5)",
+    )
     args = parser.parse_args()
+    if args.compare_niceness:
+        for niceness in (0, 5):
+            print(f"== Rasa and the action server at nice {niceness}", flush=True)
+            measure(args, True, niceness)
+        return 0
     for group_commit in (False, True) if args.compare else (True,):
         print(f"== group commit {'on' if group_commit else 'off'}", flush=True)
         measure(args, group_commit)
     return 0
 
 
-def measure(args: argparse.Namespace, group_commit: bool) -> None:
+def measure(args: argparse.Namespace, group_commit: bool, niceness: int = 5) -> None:
     telegram = FakeTelegram()
     fake = ThreadedServer(fake_telegram_app(telegram)).start()
     with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "processes.log", "wb") as log:
@@ -102,6 +113,7 @@ def measure(args: argparse.Namespace, group_commit: bool) -> None:
             TELEGRAM_API_BASE_URL=f"{fake.url}/bot",
             SPORTELLO_MESSAGES_PER_MINUTE=1_000_000,  # 20 messages per user, as fast as possible
             SPORTELLO_GROUP_COMMIT=group_commit,
+            SPORTELLO_ENGINE_NICENESS=niceness,
         )
         print("starting the assistant ...", flush=True)
         try:

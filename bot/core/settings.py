@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     retention_every_hours: float = Field(6.0, alias="SPORTELLO_RETENTION_EVERY_HOURS", gt=0)
     # webhooks' updates stored together, one transaction per batch (off: one per update; benchmarks)
     group_commit: bool = Field(True, alias="SPORTELLO_GROUP_COMMIT")
+    # Rasa and the action server run at this lower CPU priority (nice) than the gateway: on a busy
+    # machine the platforms' webhooks are acknowledged first, and understanding waits a little
+    engine_niceness: int = Field(5, alias="SPORTELLO_ENGINE_NICENESS", ge=0, le=19)
 
     # Telegram: enabled when the token is set. No webhook URL: long polling (a laptop).
     telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")

@@ -19,6 +19,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -44,6 +45,7 @@ class Service:
     health_url: str
     env: dict[str, str] = field(default_factory=dict)
     secrets: bool = False  # whether the process may see the tokens and the database address
+    niceness: int = 0  # how much lower than ours its CPU priority is (Rasa, the action server)
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
 
@@ -67,6 +69,7 @@ class Service:
             stdout=log,
             stderr=subprocess.STDOUT if log else None,
             start_new_session=True,  # Ctrl-C reaches us, and we stop the children in order
+            preexec_fn=partial(os.nice, self.niceness) if self.niceness else None,
         )
 
     def healthy(self) -> bool:
@@ -154,6 +157,7 @@ def services(settings: Settings, model: Path, extra_env: dict[str, str] | None =
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
         f"http://127.0.0.1:{settings.actions_port}/health",
         shared_env,
+        niceness=settings.engine_niceness,
     )
     rasas = [rasa_service(settings, model, index, shared_env) for index in range(settings.rasa_servers)]
     gateway = Service(
@@ -195,6 +199,7 @@ def rasa_service(settings: Settings, model: Path, index: int, shared_env: dict[s
         # one OpenMP thread for e5: a single message needs no more, and idle OpenMP threads spinning
         # next to TensorFlow cost a second per message on a busy two-core machine (measured)
         {**shared_env, "OMP_NUM_THREADS": "1"},
+        niceness=settings.engine_niceness,
     )
 
 
@@ -303,6 +308,8 @@ def exec_process(settings: Settings, which: str, index: int = 1) -> None:
         raise ConfigurationError(f"no {name}: SPORTELLO_RASA_SERVERS is {settings.rasa_servers}")
     service = found[0]
     os.chdir(PROJECT_DIR)
+    if service.niceness:
+        os.nice(service.niceness)
     os.execvpe(service.command[0], service.command, service.environment())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import os
 import sys
 from pathlib import Path
 
@@ -112,3 +113,17 @@ def test_rasa_runs_at_its_default_level_with_the_loggers_that_print_texts_silenc
         assert not processor.isEnabledFor(logging.ERROR)  # its action errors print the whole tracker
     finally:
         processor.setLevel(before)
+
+
+def test_rasa_and_the_action_server_run_below_the_gateways_cpu_priority(tmp_path: Path) -> None:
+    """On a busy two-core machine the platforms' webhooks are acknowledged first (bench_webhooks.py
+    --compare-niceness measures it)."""
+    settings = load_settings(SPORTELLO_DATA_DIR=tmp_path, SPORTELLO_ENGINE_NICENESS=7)
+    by_name = {service.name: service for service in services(settings, tmp_path / "m.tar.gz")}
+    assert by_name["rasa"].niceness == by_name["action server"].niceness == 7
+    assert by_name["gateway"].niceness == 0
+    probe = Service("probe", [sys.executable, "-c", "import os; print(os.nice(0))"], "", niceness=3)
+    with (tmp_path / "out").open("wb") as out:
+        probe.start(out)
+        assert probe.process is not None and probe.process.wait(30) == 0
+    assert int((tmp_path / "out").read_text()) == os.nice(0) + 3
