@@ -18,6 +18,8 @@ Routes (``{id}`` is a ticket id such as ``CE-2026-0042``):
 - ``GET /dashboard/stats`` (``?city=&from=&until=``), ``GET /dashboard/stats.csv``: statistics of the
   mediator's cities (``overview``); ``GET /dashboard/search``: their tickets, closed ones included
 - ``GET /dashboard/review``, ``POST /dashboard/review/mark``: what the desk misses (``review``)
+- ``GET /dashboard/tickets/{id}/attachments/{n}``: a file the user sent (``attachments``; 403 without a
+  session too)
 """
 
 from __future__ import annotations
