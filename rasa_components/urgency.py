@@ -13,9 +13,14 @@ server reads the entity; Rasa keeps entities in the tracker.
 
 from __future__ import annotations
 
+import functools
+import re
+import unicodedata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
@@ -27,6 +32,49 @@ from rasa_components.trained import PickledClassifier
 
 NONE = "none"
 ENTITY = "urgency"
+PHRASES = Path(__file__).with_name("urgent_phrases.yml")
+
+
+def normalized(text: str) -> str:
+    """Lower case, Latin accents dropped, one space between words, letters people write alike made one:
+    how people type on a phone."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_SAME_LETTER))
+    kept = "".join(c for c in decomposed if not _latin_mark(c))
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", kept)).strip()
+
+
+# written alike by people typing fast: a phone's curly apostrophe, Arabic alef with or without hamza,
+# alef maqsura for ya
+_SAME_LETTER = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي"}
+)
+
+
+def _latin_mark(mark: str) -> bool:
+    """The combining accents of U+0300-U+036F (Latin, also Cyrillic's breve: applied alike to phrase and
+    message); Arabic or Bengali vowel signs are parts of letters and stay."""
+    return 0x0300 <= ord(mark) <= 0x036F
+
+
+@functools.lru_cache(maxsize=4)
+def load_phrases(path: Path = PHRASES) -> tuple[tuple[str, str], ...]:
+    """(kind, fragment) of the curated danger phrases, every language together, normalized."""
+    if not path.exists():
+        return ()
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return tuple(
+        (str(kind), normalized(str(fragment)))
+        for kind, languages in data.items()
+        for fragments in (languages or {}).values()
+        for fragment in fragments or []
+        if normalized(str(fragment))
+    )
+
+
+def phrase_kind(text: str, phrases: tuple[tuple[str, str], ...]) -> str:
+    """The kind of the first curated fragment the text contains, or ''."""
+    said = normalized(text)
+    return next((kind for kind, fragment in phrases if fragment in said), "")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -44,6 +92,8 @@ class UrgencyDetector(PickledClassifier):
             # * (the dedicated classifier's urgent probability) reaches threshold
             "intent_weight": 0.7,
             "threshold": 0.5,
+            # a curated fragment (urgent_phrases.yml) also fires it when the score reaches this; 1.0: off
+            "phrase_threshold": 1.0,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -97,15 +147,18 @@ class UrgencyDetector(PickledClassifier):
         intent = sum(intents.values())
         weight = float(self.config["intent_weight"])
         combined_score = weight * intent + (1 - weight) * classifier
-        fired = combined_score >= float(self.config["threshold"])
+        phrase = phrase_kind(str(message.get(TEXT)), load_phrases())
+        by_phrase = bool(phrase) and combined_score >= float(self.config["phrase_threshold"])
+        fired = combined_score >= float(self.config["threshold"]) or by_phrase
         combined = {k: by_kind.get(k, 0.0) + intents.get(k, 0.0) for k in self.kinds}
-        kind = max(combined, key=lambda k: combined[k])
+        kind = phrase if by_phrase and phrase in self.kinds else max(combined, key=lambda k: combined[k])
         scores = {
             "urgent": fired,
             "kind": kind,
             "classifier": round(classifier, 4),
             "intent": round(intent, 4),
             "combined": round(combined_score, 4),
+            "phrase": phrase,
         }
         message.set(ENTITY, scores, add_to_output=True)
         if fired:

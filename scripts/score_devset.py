@@ -94,6 +94,7 @@ class Knobs:
     fallback: float | None = None
     intent_weight: float | None = None  # urgency: weight of the intent model's urgent scores ...
     threshold: float | None = None  # ... and the threshold of the weighted sum
+    phrase_threshold: float | None = None  # a curated danger phrase fires it from this score (None: off)
 
 
 def answer(desk: Desk, row: dict[str, Any], knobs: Knobs) -> dict[str, Any]:
@@ -107,8 +108,10 @@ def answer(desk: Desk, row: dict[str, Any], knobs: Knobs) -> dict[str, Any]:
         weight = knobs.intent_weight
         combined = weight * scores.get("intent", 0) + (1 - weight) * scores.get("classifier", 0)
         entities.pop("urgency", None)
-        if combined >= knobs.threshold:
-            entities["urgency"] = scores["kind"]
+        phrase = str(scores.get("phrase") or "")
+        by_phrase = bool(phrase) and knobs.phrase_threshold is not None and combined >= knobs.phrase_threshold
+        if combined >= knobs.threshold or by_phrase:
+            entities["urgency"] = phrase if by_phrase else scores["kind"]
     ctx = TurnContext(language=row["language"], city=CITY, intent=intent, text=row["text"], entities=entities)
     turn = flows.respond(desk, ctx, flow_for(intent, desk))
     return {"urgent": bool(turn.slots.get(flows.URGENT)), "topic": turn.topic, "intent": intent}
@@ -215,15 +218,23 @@ def sweep(desk: Desk, rows: list[dict[str, Any]]) -> dict[str, Any]:
         print(f"  {threshold:.1f}: {pct(got['topic_accuracy'])} / {pct(got['out_of_scope_as_topic'])}")
     print("\nurgency: recall / ordinary flagged urgent / out of scope answered as topic or urgent")
     print("(score = w * intent model's urgent scores + (1 - w) * dedicated classifier)")
-    for weight in (0.0, 0.3, 0.5, 0.7, 1.0):
-        for threshold in (0.3, 0.4, 0.5, 0.55, 0.6, 0.7):
-            got = score(desk, rows, Knobs(intent_weight=weight, threshold=threshold))
-            name = f"w {weight:.1f} t {threshold:.2f}"
-            table["urgency"][name] = got
-            print(
-                f"  {name}: {pct(got['urgent_recall'])} / {pct(got['ordinary_flagged_urgent'])}"
-                f" / {pct(got['out_of_scope_as_topic'])}"
-            )
+    print("(p: with a curated danger phrase, the score from which it fires; - : phrases off)")
+    grid = [
+        (weight, threshold, phrase)
+        for weight in (0.0, 0.3, 0.5, 0.7, 1.0)
+        for threshold in (0.3, 0.4, 0.5, 0.55, 0.6, 0.7)
+        for phrase in (None, 0.0, 0.1, 0.2, 0.3)
+    ]
+    for weight, threshold, phrase in grid:
+        if phrase is not None and phrase >= threshold:
+            continue
+        got = score(desk, rows, Knobs(intent_weight=weight, threshold=threshold, phrase_threshold=phrase))
+        name = f"w {weight:.1f} t {threshold:.2f} p {'-' if phrase is None else f'{phrase:.1f}'}"
+        table["urgency"][name] = got
+        print(
+            f"  {name}: {pct(got['urgent_recall'])} / {pct(got['ordinary_flagged_urgent'])}"
+            f" / {pct(got['out_of_scope_as_topic'])}"
+        )
     return table
 
 
