@@ -189,7 +189,7 @@ def test_arabic_user_to_mediator_and_back_to_the_bot(world: World, browser: Any)
     amal.wait_for_selector("#status[data-status=assigned]")
     reply = "مرحبا سميرة، أنا أمل من الشباك. هل يمكنك أن تأتي يوم الجمعة؟"
     amal.fill("#reply-text", reply)
-    amal.click("form[action$='/reply'] button")
+    amal.click("form[action$='/reply'] button[type=submit]")
     wait_for(lambda: reply in texts(world, user.id), what="the mediator's reply on Telegram")
     replied = time.monotonic() - started
 
