@@ -94,6 +94,8 @@ class ConversationService:
         if ticket is None:
             replies.append(self.attachments.outside_a_ticket(language))
             return ChatResult(language=language, replies=replies)
+        if message.language is None and profile.language is None:
+            language = ticket.language  # a file says nothing of its language; the ticket does
         replies.append(await self.attachments.receive(ticket, message, language, content))
         return ChatResult(language=language, replies=replies)
 

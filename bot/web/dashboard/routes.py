@@ -162,8 +162,10 @@ def done_message(request: web.Request) -> str | None:
 
 
 async def ticket_api(request: web.Request) -> web.Response:
-    ticket = await mediation(request).view(request[MEDIATOR], request.match_info["ticket_id"], "api")
-    return web.json_response(views(request).ticket(ticket))
+    mediator = request[MEDIATOR]
+    ticket = await mediation(request).view(mediator, request.match_info["ticket_id"], "api")
+    files = await file_views(request, mediator, ticket)
+    return web.json_response({**views(request).ticket(ticket), "attachments": files})
 
 
 # what a mediator does --------------------------------------------------------------------------------

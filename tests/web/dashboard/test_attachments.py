@@ -144,6 +144,9 @@ async def test_a_telegram_photo_reaches_the_mediator_of_its_city_only_and_forget
     assert image.headers["Content-Disposition"] == f'inline; filename="{ticket.id}-{attachment.id}.jpg"'
     assert image.headers["X-Content-Type-Options"] == "nosniff"
     assert "no-store" in image.headers["Cache-Control"]
+    api = await (await desk.client.get(f"/dashboard/api/tickets/{ticket.id}")).json()
+    listed = [(f["url"], f["image"], f["content_type"]) for f in api["attachments"]]
+    assert listed == [(link, True, "image/jpeg")]
 
     roma = await desk.browser()
     await login(roma, "marco@roma.example")
