@@ -63,11 +63,13 @@ async def test_every_dashboard_route_needs_a_login(app: web.Application, client:
             continue
         if resource.name == "login":
             continue
-        path = resource.canonical.replace("{ticket_id}", ticket.id)
+        path = resource.canonical.replace("{ticket_id}", ticket.id).replace("{attachment_id}", "1")
         response = await client.request(
             route.method, path, data={"text": "hi", "outcome": "resolved"}, allow_redirects=False
         )
-        if (resource.name or "").startswith(("api.", "events.")):
+        if (resource.name or "").startswith("file."):  # a user's file: refused, no login page
+            assert response.status == 403 and "Location" not in response.headers, path
+        elif (resource.name or "").startswith(("api.", "events.")):
             assert response.status == 401, (route.method, path)
             assert (await response.json())["error"] == "not_logged_in"
         else:
