@@ -4,11 +4,12 @@ the bot cannot read it and offers a person. The platforms' downloads are ``Media
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from bot.core.attachments import check
+from bot.core.attachments import DOCUMENT, PHOTO, check
 from bot.core.errors import AttachmentRefused
 from bot.core.i18n import Translations
 from bot.core.messages import InboundMessage, Reply
@@ -49,12 +50,21 @@ class Attachments:
         except AttachmentRefused as refused:
             log.info("ticket %s: a file refused (%s)", ticket.id, refused.reason)
             return self.refusal(refused, language)
-        kind = "photo" if content_type.startswith("image/") else "document"
-        stored = await self.store.add(ticket.id, message.user_key, kind, content_type, content)
-        self.events.publish(TicketEvent(ticket.id, "entry", ticket.city))
-        log.info("ticket %s: attachment %d stored (%s)", ticket.id, stored.id, content_type)
+        await self._keep(ticket, message.user_key, content_type, content)
         tr = self.translations(language)
         return Reply(tr._("We received your file and added it to your request {ticket}.", ticket=ticket.id))
+
+    async def _keep(self, ticket: Ticket, user_key: str, content_type: str, content: bytes) -> None:
+        """Store the file once per ticket: the same bytes again (sent twice, or a message worked again
+        after a crash) are the file the ticket has already."""
+        digest = hashlib.sha256(content).hexdigest()
+        if any(known.sha256 == digest for known in await self.store.for_ticket(ticket.id)):
+            log.info("ticket %s: a file it has already", ticket.id)
+            return
+        kind = PHOTO if content_type.startswith("image/") else DOCUMENT
+        stored = await self.store.add(ticket.id, user_key, kind, content_type, content)
+        self.events.publish(TicketEvent(ticket.id, "entry", ticket.city))
+        log.info("ticket %s: attachment %d stored (%s)", ticket.id, stored.id, content_type)
 
     async def _download(self, message: InboundMessage) -> bytes:
         source = self.sources.get(message.channel)

@@ -134,3 +134,12 @@ async def test_forget_erases_the_users_files(desk: Desk, translations: Translati
     await privacy.forget(USER)
     assert desk.store.files == {}
     assert (await privacy.expire(RetentionPolicy())).attachments == 0
+
+
+async def test_the_same_file_twice_is_kept_once(desk: Desk, translations: Translations) -> None:
+    """Sent twice, or worked again after a crash: the mediator sees it once, the user is told both times."""
+    ticket = await desk.tickets.get(await desk.ticket_for())
+    first = await desk.attachments.receive(ticket, sent("photo-1"), "it")
+    again = await desk.attachments.receive(ticket, sent("photo-1"), "it")
+    assert first == again and len(await desk.store.for_ticket(ticket.id)) == 1
+    assert len(desk.events.published) == 1
