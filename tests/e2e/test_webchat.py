@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from bot.core.settings import PROJECT_DIR
 from bot.knowledge import load_knowledge
 from bot.ops.processes import Stack
 from tests.helpers.knowledge import copy_project_knowledge
-from tests.helpers.stack import chat, start_stack
+from tests.helpers.stack import SESSIONS, chat, start_stack
 
 pytestmark = pytest.mark.e2e
 KB, _ = load_knowledge(PROJECT_DIR / "knowledge")
@@ -132,3 +133,26 @@ def test_action_server_down_is_a_503_and_the_gateway_keeps_running(stack: Stack,
         stack.wait_healthy(actions, time.monotonic() + 60)
     status, _ = chat(port, {"user": "e2e-down", "text": "كيف أجدد تصريح الإقامة"})
     assert status == 200
+
+
+def test_what_the_desk_missed_is_kept_for_staff_without_the_user(stack: Stack, port: int) -> None:
+    """Not understood and out of scope, through the real Rasa and action server: the words, the language,
+    the kind, the closest topic and the city reach the review table; the session does not."""
+    user = {"user": "e2e-missed", "city": "caserta"}
+    for text in ("asdkjh qwe", "what's the weather like tomorrow"):
+        status, body = chat(port, {**user, "text": text, "language": "en"})
+        assert status == 200 and body["topic"] is None, text
+    session = SESSIONS[(port, "e2e-missed")]
+    database = sqlite3.connect(stack.settings.data_dir / "sportello.db")
+    try:
+        said = ("asdkjh qwe", "what's the weather like tomorrow")
+        rows = database.execute("select * from missed_messages where text in (?, ?)", said).fetchall()
+        columns = [c[0] for c in database.execute("select * from missed_messages").description]
+    finally:
+        database.close()
+    kept = [dict(zip(columns, row, strict=True)) for row in rows]
+    assert {k["kind"] for k in kept} <= {"not_understood", "out_of_scope"} and len(kept) == 2
+    assert all(k["language"] == "en" and k["city"] == "caserta" for k in kept)
+    assert all(
+        session not in " ".join(map(str, row)) and "e2e-missed" not in " ".join(map(str, row)) for row in rows
+    )
