@@ -71,6 +71,11 @@ class Handoff:
         self.events.publish(TicketEvent(ticket.id, "entry", ticket.city))
         return True
 
+    async def to_ticket(self, ticket: Ticket, text: str) -> None:
+        """What the user wrote beside a file (a photo's caption), in the ticket's conversation."""
+        await self.tickets.add_entry(ticket.id, Author.USER, text)
+        self.events.publish(TicketEvent(ticket.id, "entry", ticket.city))
+
     def working_days(self, city: str) -> int:
         """What the city's team promises (``knowledge/cities/<city>.yml``, handoff section)."""
         knowledge = self.knowledge.current().cities.get(city)

@@ -89,8 +89,11 @@ class ConversationService:
         ticket = await self.attachments.ticket_of(message.user_key)
         replies: list[Reply] = []
         if ticket is None and profile.pending_handoff is not None and self.handoff is not None:
+            # the caption, if any, is the few words of the ticket the file opens
             replies = (await self._open_ticket(message, profile, language)).replies
             ticket = await self.attachments.ticket_of(message.user_key)
+        elif ticket is not None and message.text and self.handoff is not None:
+            await self.handoff.to_ticket(ticket, message.text)
         if ticket is None:
             replies.append(self.attachments.outside_a_ticket(language))
             return ChatResult(language=language, replies=replies)

@@ -38,21 +38,29 @@ def free_for(worker: str, now: datetime) -> ColumnElement[bool]:
     return or_(InboxRow.lease_until.is_(None), InboxRow.lease_until <= now, InboxRow.claimed_by == worker)
 
 
-def media_text(ref: MediaRef) -> str:
-    """A photo's or document's platform reference as the row's text (emptied once answered, like a text)."""
+def media_text(ref: MediaRef, caption: str) -> str:
+    """A photo's or document's platform reference and its caption as the row's text (emptied once
+    answered, like a text)."""
     return json.dumps(
-        {"file_id": ref.file_id, "kind": ref.kind, "type": ref.declared_type, "size": ref.declared_size}
+        {
+            "file_id": ref.file_id,
+            "kind": ref.kind,
+            "type": ref.declared_type,
+            "size": ref.declared_size,
+            "caption": caption,
+        }
     )
 
 
-def media_ref(kind: str, text: str) -> MediaRef | None:
-    """The reference ``media_text`` wrote; None for any other row (a sticker, a location, a text)."""
+def media_ref(kind: str, text: str) -> tuple[MediaRef, str] | None:
+    """The reference and caption ``media_text`` wrote; None for any other row (a sticker, a text)."""
     if kind != Kind.MEDIA.value or not text.startswith("{"):
         return None
     data = json.loads(text)
     size = data.get("size")
     declared_size = size if isinstance(size, int) else None
-    return MediaRef(str(data["file_id"]), str(data["kind"]), str(data["type"]), declared_size)
+    ref = MediaRef(str(data["file_id"]), str(data["kind"]), str(data["type"]), declared_size)
+    return ref, str(data.get("caption") or "")
 
 
 def inbox_values(message: InboundMessage, now: datetime) -> dict[str, object]:
@@ -61,7 +69,7 @@ def inbox_values(message: InboundMessage, now: datetime) -> dict[str, object]:
         "platform_id": message.platform_id,
         "user_key": message.user_key,
         "kind": message.kind.value,
-        "text": media_text(message.attachment) if message.attachment else message.text,
+        "text": media_text(message.attachment, message.text) if message.attachment else message.text,
         "language_hint": message.language_hint,
         "received_at": as_utc(message.received_at or now).astimezone(timezone.utc),
         "status": "pending",
@@ -168,13 +176,13 @@ class SqlInbox:
         if row is None:
             return None
         channel, user = split_user_key(row.user_key)
-        attachment = media_ref(row.kind, row.text)
+        media = media_ref(row.kind, row.text)
         message = InboundMessage(
             channel=channel,
             user=user,
-            text="" if attachment else row.text,
+            text=media[1] if media else row.text,
             kind=Kind(row.kind),
-            attachment=attachment,
+            attachment=media[0] if media else None,
             platform_id=row.platform_id,
             language_hint=row.language_hint,
             received_at=as_utc(row.received_at),

@@ -123,8 +123,10 @@ class TelegramChannel(SendsParts):
         if posted.text:
             text = command_or_text(posted.text)
             return InboundMessage(CHANNEL, chat_id, text, Kind.TEXT, platform_id, language_hint=hint), None
+        media = _media(posted)
+        caption = (posted.caption or "") if media else ""  # what the user wrote under their photo
         return InboundMessage(
-            CHANNEL, chat_id, "", _kind(posted), platform_id, language_hint=hint, attachment=_media(posted)
+            CHANNEL, chat_id, caption, _kind(posted), platform_id, language_hint=hint, attachment=media
         ), None
 
     def _in_a_group(

@@ -90,9 +90,10 @@ def _message(item: Json, contacts: list[Json]) -> InboundMessage | None:
     if kind is None or not user or not platform_id:
         return None  # nobody to answer, or no id to deduplicate on
     received = _timestamp(item.get("timestamp"))
-    return InboundMessage(
-        CHANNEL, user, text, kind, platform_id, received_at=received, attachment=_media(item)
-    )
+    media = _media(item)
+    if media is not None:  # what the user wrote under their image or document
+        text = _text(obj(item.get(str(item.get("type")))).get("caption"))
+    return InboundMessage(CHANNEL, user, text, kind, platform_id, received_at=received, attachment=media)
 
 
 def _media(item: Json) -> MediaRef | None:

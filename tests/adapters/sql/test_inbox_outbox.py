@@ -517,12 +517,13 @@ async def test_a_photos_file_reference_waits_in_the_inbox_and_goes_once_answered
     mailbox: Mailbox, engine: AsyncEngine
 ) -> None:
     ref = MediaRef("AgACAgQAAxkBAAI-photo", "photo", "image/jpeg", 48_211)
-    photo = InboundMessage("telegram", "77", "", Kind.MEDIA, "9001", attachment=ref)
+    photo = InboundMessage("telegram", "77", "lettera di sfratto", Kind.MEDIA, "9001", attachment=ref)
     sticker = InboundMessage("telegram", "77", "", Kind.MEDIA, "9002")
     await mailbox.inbox.receive_many([photo, sticker])
 
     first = await mailbox.inbox.next_for("telegram:77")
-    assert first is not None and first.message.attachment == ref and first.message.text == ""
+    assert first is not None and first.message.attachment == ref
+    assert first.message.text == "lettera di sfratto", "the caption waits with its file"
     await mailbox.inbox.finish(first, "it", [])
     second = await mailbox.inbox.next_for("telegram:77")
     assert second is not None and second.message.attachment is None

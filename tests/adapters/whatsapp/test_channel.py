@@ -150,7 +150,7 @@ MESSAGE_FIXTURES: dict[str, tuple[Kind, str, str, str, int]] = {
     ),
     "image": (
         Kind.MEDIA,
-        "",
+        "Permesso di soggiorno, pagina 1",  # the caption: the words beside the file
         DOC_PHONE,
         "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQ5QjJDMEQ4RTNGNEExQjVDNkQ3RQA=",
         1749416601,

@@ -295,3 +295,16 @@ async def test_retention_takes_the_files_of_long_closed_tickets_off_the_disk(des
     assert (await desk.app[PRIVACY].expire(policy)).tickets == 1
 
     assert desk.stored_files() == [] and await files_of(desk, ticket) == []
+
+
+async def test_a_caption_joins_the_conversation_of_the_ticket(desk: Desk) -> None:
+    anna = await add_mediator(desk.app, "anna@caserta.example")
+    ticket = await held_ticket(desk, f"telegram:{AMINA.id}", anna)
+    desk.telegram.enqueue(desk.telegram.photo(user=AMINA, content=JPEG, caption="The letter came today"))
+
+    async def stored() -> bool:
+        return len(await files_of(desk, ticket)) == 1
+
+    await eventually(stored)
+    after = await tickets_of(desk.app).get(ticket.id)
+    assert after.transcript[-1].text == "The letter came today"
