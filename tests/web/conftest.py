@@ -25,9 +25,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A headless Chromium (``scripts/ensure-chromium`` installs Debian's; ``make test`` runs it)."""
+    """A headless Chromium (``scripts/ensure-chromium`` installs Debian's; ``make test`` runs it). Per
+    module: Playwright's sync API keeps an event loop running while it is open, which async tests of
+    other modules cannot share."""
     executable = shutil.which("chromium")
     assert executable, "Chromium is missing: run scripts/ensure-chromium"
     from playwright.sync_api import sync_playwright
