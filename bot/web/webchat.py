@@ -20,7 +20,7 @@ from bot.core.catalog import Catalog
 from bot.core.commands import command_or_text, could_be_offered, plain_words
 from bot.core.errors import InvalidMessage, TooManyRequests
 from bot.core.languages import LANGUAGES, direction
-from bot.core.messages import WEB_CHAT, ChatResult, InboundMessage, Reply
+from bot.core.messages import WEB_CHAT, ChatResult, InboundMessage, Reply, user_key
 from bot.core.text import UnsafeJson, load_json
 from bot.web.clients import client_address, is_https
 from bot.web.keys import CATALOG, CHAT_LIMITS, CONVERSATION, LANGUAGE_NAMES, SETTINGS, TRANSLATIONS
@@ -137,16 +137,22 @@ async def within_limits(request: web.Request, message: InboundMessage) -> None:
 
 
 async def index(request: web.Request) -> web.Response:
-    """The chat page, with a session of its own from the first visit."""
-    response = aiohttp_jinja2.render_template("index.html", request, page_context(request))
+    """The chat page, with a session of its own from the first visit; a returning user's page opens in
+    the language they chose or wrote in (``?lang=`` overrides it)."""
     token, new = session_token(request)
+    known = (
+        None if new else await request.app[CONVERSATION].profiles.get(user_key(CHANNEL, session_user(token)))
+    )
+    response = aiohttp_jinja2.render_template(
+        "index.html", request, page_context(request, known.language if known else None)
+    )
     if new:
         keep_session(request, response, token)
     return response
 
 
-def page_context(request: web.Request) -> dict[str, Any]:
-    language = request.query.get("lang", request.app[SETTINGS].default_language)
+def page_context(request: web.Request, remembered: str | None = None) -> dict[str, Any]:
+    language = request.query.get("lang") or remembered or request.app[SETTINGS].default_language
     if language not in LANGUAGES:
         language = request.app[SETTINGS].default_language
     translations = request.app[TRANSLATIONS]

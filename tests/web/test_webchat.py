@@ -202,3 +202,15 @@ async def test_a_session_writing_faster_than_a_person_gets_429_in_its_language(
     assert len(received) == 20, "nothing refused reached Rasa"
     client.session.cookie_jar.clear()  # a new session from the same address still gets in
     assert (await client.post("/api/chat", json={"text": "ciao"})).status == 200
+
+
+async def test_a_returning_users_page_opens_in_their_language(client: TestClient) -> None:
+    """A fresh tab of someone who wrote in Arabic: the frame is Arabic, right to left, before they type."""
+    first = await client.post("/api/chat", json={"text": "hi", "language": "ar"})
+    token = first.headers["X-Sportello-Session"]
+    page = await (await client.get("/", headers={"X-Sportello-Session": token})).text()
+    assert '<html lang="ar" dir="rtl">' in page
+    chosen = await (await client.get("/?lang=fr", headers={"X-Sportello-Session": token})).text()
+    assert '<html lang="fr" dir="ltr">' in chosen, "?lang= still wins"
+    stranger = await (await client.get("/", headers={"X-Sportello-Session": "x" * 43})).text()
+    assert '<html lang="it" dir="ltr">' in stranger, "a session nobody used: the default"
