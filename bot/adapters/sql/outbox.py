@@ -179,8 +179,14 @@ class SqlOutbox:
             return deleted(await session.execute(delete(OutboxRow).where(done, OutboxRow.created_at < limit)))
 
     async def _by_platform_id(self, session: AsyncSession, platform_message_id: str) -> OutboxRow | None:
-        query = select(OutboxRow).where(OutboxRow.platform_message_id == platform_message_id)
-        return (await session.execute(query)).scalar_one_or_none()
+        # the newest: a platform's id is unique there, but a fake or a replayed send may have given it twice
+        query = (
+            select(OutboxRow)
+            .where(OutboxRow.platform_message_id == platform_message_id)
+            .order_by(OutboxRow.id.desc())
+            .limit(1)
+        )
+        return (await session.execute(query)).scalars().first()
 
     async def _update(self, outbound_id: int, **values: object) -> None:
         async with self._sessions.begin() as session:
