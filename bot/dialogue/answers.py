@@ -89,19 +89,27 @@ def known_office(desk: Desk, city_id: str, office_type: str) -> Office | None:
     return office if reachable else None
 
 
+def sort_offices(
+    desk: Desk, tr: Translator, office_types: list[str], city_id: str
+) -> tuple[list[str], list[str]]:
+    """The city's offices of these kinds: those known, rendered; the names of the kinds still unknown."""
+    known, unknown = [], []
+    for office_type in office_types:
+        office = known_office(desk, city_id, office_type)
+        if office is not None:
+            known.append(render_office(desk, tr, city_id, office_type, office))
+        else:
+            unknown.append(office_type_name(desk, office_type, tr.language))
+    return known, unknown
+
+
 def office_replies(desk: Desk, tr: Translator, topic: Topic, city_id: str) -> list[Reply]:
     """Where to go in the user's city for this topic; unknown offices become "ask at ..." + a person."""
     facts = desk.kb().facts.get(topic.id)
     if facts is None or not facts.offices:
         return []
     city_name = desk.catalog.city(city_id).name
-    known, unknown = [], []
-    for office_type in facts.offices:
-        office = known_office(desk, city_id, office_type)
-        if office is not None:
-            known.append(render_office(desk, tr, city_id, office_type, office))
-        else:
-            unknown.append(office_type_name(desk, office_type, tr.language))
+    known, unknown = sort_offices(desk, tr, facts.offices, city_id)
     replies = []
     if known:
         header = tr._("Where to go in {city}:", city=city_name)

@@ -7,7 +7,14 @@ from __future__ import annotations
 from datetime import date
 
 from bot.core.errors import InvalidInput
-from bot.dialogue.answers import known_office, office_type_name, pack, render_office, topic_text
+from bot.dialogue.answers import (
+    known_office,
+    office_type_name,
+    pack,
+    render_office,
+    sort_offices,
+    topic_text,
+)
 from bot.dialogue.desk import Desk
 from bot.knowledge.model import MAX_MESSAGE_CHARS, reply_variables
 
@@ -25,13 +32,7 @@ def knowledge_entry(desk: Desk, topic_id: str, language: str, city_id: str) -> l
     facts = desk.kb().facts.get(topic_id)
     if facts and facts.offices and city_id in desk.catalog.cities:
         city_name = desk.catalog.city(city_id).name
-        known, unknown = [], []
-        for office_type in facts.offices:
-            office = known_office(desk, city_id, office_type)
-            if office is not None:
-                known.append(render_office(desk, tr, city_id, office_type, office))
-            else:
-                unknown.append(office_type_name(desk, office_type, language))
+        known, unknown = sort_offices(desk, tr, facts.offices, city_id)
         if known:
             messages += pack([tr._("Where to go in {city}:", city=city_name), *known], MAX_MESSAGE_CHARS)
         if unknown:
