@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -28,7 +29,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from bot.ops.nlu_data import ordinary_questions  # noqa: E402
-from bot.ops.processes import running, settings_on_free_ports  # noqa: E402
+from bot.ops.processes import Stack, running, settings_on_free_ports  # noqa: E402
 from tests.helpers.databases import fresh_postgres  # noqa: E402
 
 Send = Callable[[aiohttp.ClientSession, int, str], Awaitable[None]]
@@ -55,6 +56,39 @@ async def load(send: Send, users: int, turns: int) -> tuple[float, list[float]]:
         started = time.perf_counter()
         await asyncio.gather(*(user(session, n) for n in range(users)))
         return time.perf_counter() - started, times
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine spent busy so far (every core), from /proc/stat."""
+    counters = Path("/proc/stat").read_text().split()[1:9]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, counters)
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def measured_load(
+    stack: Stack, send: Send, users: int, turns: int
+) -> tuple[float, list[float], dict[str, float]]:
+    """The load, and the CPU time each of the stack's processes (and the whole machine) spent on it."""
+    pids = {service.name: service.process.pid for service in stack.services if service.process}
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    machine = machine_cpu_seconds()
+    wall, times = asyncio.run(load(send, users, turns))
+    spent = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+    spent["whole machine"] = machine_cpu_seconds() - machine
+    return wall, times, spent
+
+
+def report_cpu(spent: dict[str, float], answers: int) -> None:
+    """Where a turn's CPU goes: milliseconds per answer, per process (PostgreSQL, Redis and the load
+    generator are in the whole machine's figure)."""
+    parts = ", ".join(f"{name} {seconds / answers * 1000:.0f} ms" for name, seconds in spent.items())
+    print(f"  CPU per answer: {parts}", flush=True)
 
 
 def report(name: str, wall: float, times: list[float]) -> float:
@@ -105,9 +139,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "bare.log", "wb") as log:
         settings = settings_on_free_ports(Path(tmp) / "bare")
         print("starting one bare Rasa server ...", flush=True)
-        with running(settings, log):
-            measured = asyncio.run(load(bare_rasa(settings.engine_url), args.users, args.turns))
-            bare = report("one bare Rasa server", *measured)
+        with running(settings, log) as stack:
+            wall, times, spent = measured_load(stack, bare_rasa(settings.engine_url), args.users, args.turns)
+            bare = report("one bare Rasa server", wall, times)
+            report_cpu({k: v for k, v in spent.items() if k != "gateway"}, len(times))
     with (
         tempfile.TemporaryDirectory() as tmp,
         open(Path(tmp) / "desk.log", "wb") as log,
@@ -123,10 +158,11 @@ def main() -> int:
             SPORTELLO_CHAT_PER_MINUTE=1_000_000,
         )
         print(f"starting the desk with {args.servers} Rasa servers on PostgreSQL and Redis ...", flush=True)
-        with running(settings, log):
+        with running(settings, log) as stack:
             gateway = f"http://127.0.0.1:{settings.port}"
-            measured = asyncio.run(load(web_chat(gateway), args.users, args.turns))
-            desk = report(f"the desk, {args.servers} Rasa servers", *measured)
+            wall, times, spent = measured_load(stack, web_chat(gateway), args.users, args.turns)
+            desk = report(f"the desk, {args.servers} Rasa servers", wall, times)
+            report_cpu(spent, len(times))
     print(f"desk / bare: {desk / bare:.2f}x (goal: at least 1.5x)")
     return 0
 

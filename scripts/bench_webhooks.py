@@ -1,7 +1,7 @@
 """Benchmark the Telegram webhook path: N deliveries from U users against the real assistant.
 
     .venv/bin/python scripts/bench_webhooks.py [--messages 1000] [--users 50] [--rate 200]
-        [--compare | --compare-niceness]
+        [--compare | --compare-niceness | --compare-intake] [--niceness 5]
 
 Starts Rasa, the action server and the gateway on free ports with a local fake Telegram Bot API,
 offers the deliveries at --rate per second from U chats (each chat's one after another, as Telegram
@@ -15,8 +15,8 @@ delivers them), and prints:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -29,10 +29,14 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import Connection  # noqa: E402
+
 from bot.core.languages import LANGUAGES  # noqa: E402
 from bot.ops.nlu_data import read_examples  # noqa: E402
-from bot.ops.processes import running, settings_on_free_ports  # noqa: E402
+from bot.ops.processes import free_port, running, settings_on_free_ports  # noqa: E402
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app  # noqa: E402
+from tests.helpers.databases import fresh_postgres  # noqa: E402
 from tests.helpers.threaded_server import ThreadedServer  # noqa: E402
 
 SECRET = "bench-secret"
@@ -72,8 +76,13 @@ def fire(url: str, updates: list[tuple[float, dict[str, object]]], acks: list[fl
         acks.append((time.perf_counter() - started) * 1000)
 
 
-def parse_time(value: str) -> float:
-    return datetime.fromisoformat(value).timestamp()
+def parse_time(value: str | datetime) -> float:
+    return (value if isinstance(value, datetime) else datetime.fromisoformat(value)).timestamp()
+
+
+def count(database: Connection, query: str) -> int:
+    database.rollback()  # a fresh snapshot each time
+    return int(database.execute(text(query)).scalar_one())
 
 
 def main() -> int:
@@ -89,7 +98,25 @@ def main() -> int:
         action="store_true",
         help="first Rasa and the action server at the gateway's CPU priority, then below it (nice 5)",
     )
+    parser.add_argument(
+        "--compare-intake",
+        action="store_true",
+        help="first one gateway process, then an intake process and a workers process",
+    )
+    parser.add_argument("--intake", action="store_true", help="an intake and a workers process only")
+    parser.add_argument("--niceness", type=int, default=5, help="Rasa's and the action server's nice")
+    parser.add_argument(
+        "--postgres", action="store_true", help="the gateway's tables on a fresh local PostgreSQL database"
+    )
     args = parser.parse_args()
+    if args.compare_intake:
+        for intake in (False, True):
+            print(f"== {'an intake and a workers process' if intake else 'one gateway process'}", flush=True)
+            measure(args, True, args.niceness, intake)
+        return 0
+    if args.intake:
+        measure(args, True, args.niceness, True)
+        return 0
     if args.compare_niceness:
         for niceness in (0, 5):
             print(f"== Rasa and the action server at nice {niceness}", flush=True)
@@ -97,16 +124,21 @@ def main() -> int:
         return 0
     for group_commit in (False, True) if args.compare else (True,):
         print(f"== group commit {'on' if group_commit else 'off'}", flush=True)
-        measure(args, group_commit)
+        measure(args, group_commit, args.niceness)
     return 0
 
 
-def measure(args: argparse.Namespace, group_commit: bool, niceness: int = 5) -> None:
+def measure(args: argparse.Namespace, group_commit: bool, niceness: int = 5, intake: bool = False) -> None:
     telegram = FakeTelegram()
     fake = ThreadedServer(fake_telegram_app(telegram)).start()
-    with tempfile.TemporaryDirectory() as tmp, open(Path(tmp) / "processes.log", "wb") as log:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        open(Path(tmp) / "processes.log", "wb") as log,
+        fresh_postgres() if args.postgres else contextlib.nullcontext(f"sqlite:///{tmp}/sportello.db") as url,
+    ):
         settings = settings_on_free_ports(
             Path(tmp),
+            DATABASE_URL=url,
             TELEGRAM_BOT_TOKEN=telegram.token,
             TELEGRAM_WEBHOOK_URL="http://127.0.0.1:{port}/webhooks/telegram",
             TELEGRAM_SECRET_TOKEN=SECRET,
@@ -114,21 +146,23 @@ def measure(args: argparse.Namespace, group_commit: bool, niceness: int = 5) -> 
             SPORTELLO_MESSAGES_PER_MINUTE=1_000_000,  # 20 messages per user, as fast as possible
             SPORTELLO_GROUP_COMMIT=group_commit,
             SPORTELLO_ENGINE_NICENESS=niceness,
+            SPORTELLO_INTAKE_PROCESS=intake,
+            SPORTELLO_WORKERS_PORT=free_port(),
         )
         print("starting the assistant ...", flush=True)
         try:
             with running(settings, log):
-                run(args, telegram, f"http://127.0.0.1:{settings.port}/webhooks/telegram", settings.data_dir)
+                run(args, telegram, f"http://127.0.0.1:{settings.port}/webhooks/telegram", url)
         finally:
             fake.stop()
 
 
-def run(args: argparse.Namespace, telegram: FakeTelegram, url: str, data_dir: Path) -> None:
+def run(args: argparse.Namespace, telegram: FakeTelegram, url: str, database_url: str) -> None:
     users = [TelegramUser(id=900000 + i, language_code=None) for i in range(args.users)]
     per_user: list[list[tuple[float, dict[str, object]]]] = [[] for _ in users]
-    for index, text in enumerate(texts(args.messages)):
+    for index, words in enumerate(texts(args.messages)):
         offset = index / args.rate if args.rate else 0.0
-        update = telegram.text_message(text, user=users[index % len(users)])
+        update = telegram.text_message(words, user=users[index % len(users)])
         per_user[index % len(users)].append((offset, update))
     acks: list[float] = []
     started = time.monotonic() + 0.5
@@ -141,20 +175,26 @@ def run(args: argparse.Namespace, telegram: FakeTelegram, url: str, data_dir: Pa
     offered = f"offered at {args.rate:g}/s" if args.rate else "all at once"
     print(f"{len(acks)} deliveries from {args.users} users ({offered}) acknowledged in {fired:.1f} s")
     print(f"acknowledgement: {percentiles(acks)}")
-    database = sqlite3.connect(data_dir / "sportello.db")
-    while database.execute("select count(*) from inbox where status = 'pending'").fetchone()[0]:
-        time.sleep(0.5)
-    answered = time.monotonic() - started
-    rows = database.execute("select received_at, processed_at from inbox where channel='telegram'").fetchall()
-    processing = [(parse_time(p) - parse_time(r)) * 1000 for r, p in rows]
-    print(f"all {len(rows)} answered by Rasa {answered:.1f} s after the first delivery")
-    print(f"acknowledged -> answered: {percentiles(processing)}")
-    while database.execute("select count(*) from outbox where status = 'pending'").fetchone()[0]:
-        time.sleep(0.5)
-    sent = database.execute(
-        "select min(o.sent_at), i.received_at from inbox i join outbox o on o.user_key = i.user_key "
-        "and o.created_at >= i.processed_at where o.sent_at is not null group by i.id"
-    ).fetchall()
+    engine = create_engine(database_url)
+    with engine.connect() as database:
+        while count(database, "select count(*) from inbox where status = 'pending'"):
+            time.sleep(0.5)
+        answered = time.monotonic() - started
+        rows = database.execute(
+            text("select received_at, processed_at from inbox where channel='telegram'")
+        ).all()
+        processing = [(parse_time(p) - parse_time(r)) * 1000 for r, p in rows]
+        print(f"all {len(rows)} answered by Rasa {answered:.1f} s after the first delivery")
+        print(f"acknowledged -> answered: {percentiles(processing)}")
+        while count(database, "select count(*) from outbox where status = 'pending'"):
+            time.sleep(0.5)
+        sent = database.execute(
+            text(
+                "select min(o.sent_at), i.received_at from inbox i join outbox o on o.user_key = i.user_key "
+                "and o.created_at >= i.processed_at where o.sent_at is not null group by i.id, i.received_at"
+            )
+        ).all()
+    engine.dispose()
     delivered = [(parse_time(s) - parse_time(r)) * 1000 for s, r in sent]
     print(f"acknowledged -> first reply accepted by Telegram: {percentiles(delivered)}")
     print("(Telegram allows 1 message/s per chat: a user's replies queue behind each other)")

@@ -28,6 +28,7 @@ GATEWAY_ONLY_VARIABLES = frozenset(
 def gateway_only(variable: str) -> bool:
     return variable in GATEWAY_ONLY_VARIABLES or variable.startswith(GATEWAY_ONLY_PREFIXES)
 
+
 # The checkout this code runs from: the default home of topics.yml, knowledge/, locales/ and var/.
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -91,6 +92,13 @@ class Settings(BaseSettings):
     # Rasa and the action server run at this lower CPU priority (nice) than the gateway: on a busy
     # machine the platforms' webhooks are acknowledged first, and understanding waits a little
     engine_niceness: int = Field(5, alias="SPORTELLO_ENGINE_NICENESS", ge=0, le=19)
+    # The gateway as two processes: this one stores the webhooks' updates and serves HTTP, a second one
+    # (the workers: inbox, sender, retention; health on SPORTELLO_WORKERS_PORT, localhost) answers and
+    # sends, so a busy worker never delays an acknowledgement (scripts/bench_webhooks.py --compare-intake)
+    intake_process: bool = Field(False, alias="SPORTELLO_INTAKE_PROCESS")
+    workers_port: int = Field(8081, alias="SPORTELLO_WORKERS_PORT", ge=1, le=65535)
+    # whether this gateway process runs the workers (false: an intake that wakes them on workers_port)
+    workers: bool = Field(True, alias="SPORTELLO_WORKERS")
 
     # Telegram: enabled when the token is set. No webhook URL: long polling (a laptop).
     telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")

@@ -264,7 +264,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="run the gateway only").set_defaults(handler=serve)
     commands.add_parser("run", help="run Rasa, the action server and the gateway").set_defaults(handler=run)
     one = commands.add_parser("process", help="become one process, for systemd or a Procfile (deploy/)")
-    one.add_argument("which", choices=["rasa", "actions", "gateway"])
+    one.add_argument("which", choices=["rasa", "actions", "gateway", "workers"])
     one.add_argument("--index", type=int, default=1, help="which Rasa server, 1 to SPORTELLO_RASA_SERVERS")
     one.set_defaults(handler=process)
     return parser

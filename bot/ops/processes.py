@@ -160,14 +160,35 @@ def services(settings: Settings, model: Path, extra_env: dict[str, str] | None =
         niceness=settings.engine_niceness,
     )
     rasas = [rasa_service(settings, model, index, shared_env) for index in range(settings.rasa_servers)]
-    gateway = Service(
-        "gateway",
-        [sys.executable, "-m", "bot", "serve"],
-        f"http://127.0.0.1:{settings.port}/healthz",
-        {**shared_env, **settings.as_environment()},
-        secrets=True,
-    )
-    return [actions, *rasas, gateway]
+    return [actions, *rasas, *gateway_services(settings, shared_env)]
+
+
+def gateway_services(settings: Settings, shared_env: dict[str, str]) -> list[Service]:
+    """The gateway; with SPORTELLO_INTAKE_PROCESS, the gateway that stores and serves HTTP (no workers)
+    and a second one, on localhost's SPORTELLO_WORKERS_PORT, that answers and sends."""
+    env = {**shared_env, **settings.as_environment()}
+    command = [sys.executable, "-m", "bot", "serve"]
+    if not settings.intake_process:
+        return [Service("gateway", command, f"http://127.0.0.1:{settings.port}/healthz", env, secrets=True)]
+    workers_env = {**env, "SPORTELLO_PORT": str(settings.workers_port), "SPORTELLO_HOST": "127.0.0.1"}
+    return [
+        # below the intake's CPU priority, with Rasa: acknowledging goes first on a busy machine
+        Service(
+            "workers",
+            command,
+            f"http://127.0.0.1:{settings.workers_port}/healthz",
+            workers_env,
+            secrets=True,
+            niceness=settings.engine_niceness,
+        ),
+        Service(
+            "gateway",
+            command,
+            f"http://127.0.0.1:{settings.port}/healthz",
+            {**env, "SPORTELLO_WORKERS": "false"},
+            secrets=True,
+        ),
+    ]
 
 
 def rasa_service(settings: Settings, model: Path, index: int, shared_env: dict[str, str]) -> Service:
@@ -269,8 +290,9 @@ def settings_on_free_ports(data_dir: Path, **overrides: object) -> Settings:
 
 @contextmanager
 def running(settings: Settings, log: IO[bytes], extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    """The three processes for the duration of a block (tests and benchmarks)."""
-    stack = Stack(settings, ensure_model(), log=log, extra_env=extra_env)
+    """The processes for the duration of a block (tests and benchmarks); on ``settings.model_path``
+    (SPORTELLO_MODEL) when it is set, so a benchmark's runs share one model while the data changes."""
+    stack = Stack(settings, settings.model_path or ensure_model(), log=log, extra_env=extra_env)
     try:
         stack.start(timeout=400)
         yield stack
@@ -289,11 +311,11 @@ def start_on_free_ports(data_dir: Path, log: IO[bytes], extra_env: dict[str, str
     return stack
 
 
-PROCESS_NAMES = {"rasa": "rasa", "actions": "action server", "gateway": "gateway"}
+PROCESS_NAMES = {"rasa": "rasa", "actions": "action server", "gateway": "gateway", "workers": "workers"}
 
 
 def exec_process(settings: Settings, which: str, index: int = 1) -> None:
-    """``python -m bot process rasa|actions|gateway``: become one of the three processes, with the
+    """``python -m bot process rasa|actions|gateway|workers``: become one of the processes, with the
     command line and the environment ``make run`` gives it, for a process manager (systemd, a Procfile)
     that starts, restarts and logs each one itself."""
     if not settings.rasa_token:
@@ -305,7 +327,10 @@ def exec_process(settings: Settings, which: str, index: int = 1) -> None:
     name = PROCESS_NAMES[which] if which != "rasa" or index == 1 else f"rasa {index}"
     found = [s for s in services(settings, model) if s.name == name]
     if not found:
-        raise ConfigurationError(f"no {name}: SPORTELLO_RASA_SERVERS is {settings.rasa_servers}")
+        raise ConfigurationError(
+            f"no {name}: SPORTELLO_RASA_SERVERS is {settings.rasa_servers}, "
+            f"SPORTELLO_INTAKE_PROCESS is {settings.intake_process}"
+        )
     service = found[0]
     os.chdir(PROJECT_DIR)
     if service.niceness:

@@ -54,6 +54,7 @@ from bot.messaging.inbox_worker import InboxWorker
 from bot.messaging.intake import GroupCommit
 from bot.messaging.sender import OutboxSender
 from bot.messaging.supervisor import Supervisor
+from bot.messaging.wake import RemoteWake, listen_for_wakes
 from bot.web import chat_stream, health, uploads, webchat, webhooks
 from bot.web.chat_stream import CHAT_PAGES, ChatPages
 from bot.web.dashboard import add_dashboard
@@ -84,6 +85,8 @@ from bot.web.keys import (
     TELEGRAM,
     TICKET_EVENTS,
     TRANSLATIONS,
+    WAKES,
+    Wakes,
 )
 from bot.web.limits import gateway_limits
 from bot.web.webhooks import accept_telegram_update
@@ -203,13 +206,16 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
         engine, profiles, policy, catalog, translations, handoff, privacy, review, attachments
     )
     app[CHAT_PAGES] = pages = ChatPages(SqlMailbox(database))
+    # an intake process wakes the workers' process; otherwise this one's own workers
+    remote = None if settings.workers else RemoteWake(settings.workers_port)
+    wake_sender = remote or sender.wake.set
     app[MEDIATION] = Mediation(
         tickets=tickets,
         mediators=mediators,
         events=events,
         outbox=outbox,
         translations=translations,
-        wake_sender=sender.wake.set,
+        wake_sender=wake_sender,
         mailbox=pages.mailbox,
         wake_page=pages.wake,
         max_text_chars=settings.max_text_chars,
@@ -219,17 +225,38 @@ async def use_cases_context(app: web.Application) -> AsyncIterator[None]:
     )
     desk = Desk(catalog, knowledge, translations, app[LANGUAGE_NAMES])
     app[INTERPRETING] = Interpreting(app[MEDIATION], desk, machine_translation(app, settings))
-    app[INBOX_WORKER] = InboxWorker(inbox, outbox, conversation, sender.wake, settings.default_language)
+    worker = InboxWorker(inbox, outbox, conversation, sender.wake, settings.default_language)
+    app[INBOX_WORKER] = worker
+    app[WAKES] = Wakes(inbox=remote or worker.wake.set, sender=wake_sender)
     yield
+    if remote is not None:
+        remote.close()
 
 
 async def workers_context(app: web.Application) -> AsyncIterator[None]:
     """The inbox worker, the sender, retention and (without a webhook URL) Telegram polling, kept
-    running by a supervisor that ``/healthz`` asks."""
+    running by a supervisor that ``/healthz`` asks; none in an intake process (SPORTELLO_WORKERS=false)."""
+    settings = app[SETTINGS]
+    supervisor = Supervisor()
+    listening = None
+    if settings.workers:
+        add_workers(app, supervisor)
+        if settings.intake_process:  # the intake process stores, and wakes us
+            listening = await listen_for_wakes(settings.workers_port, partial(wake_all, app))
+    supervisor.start()
+    app[HEALTH] = HealthCheck(supervisor, app[DATABASE], app[HTTP], engine_probes(settings))
+    yield
+    if listening is not None:
+        listening.close()
+    await supervisor.stop()
+    await app[INBOX_WORKER].stop()
+    await app[SENDER].stop()
+
+
+def add_workers(app: web.Application, supervisor: Supervisor) -> None:
     settings = app[SETTINGS]
     worker, sender, privacy = app[INBOX_WORKER], app[SENDER], app[PRIVACY]
     every = timedelta(hours=settings.retention_every_hours)
-    supervisor = Supervisor()
     supervisor.add("inbox", worker.run)
     supervisor.add("sender", sender.run)
     # retention sleeps for hours between runs: no heartbeat to check
@@ -241,12 +268,12 @@ async def workers_context(app: web.Application) -> AsyncIterator[None]:
         deliver = partial(accept_telegram_update, app, telegram)
         # a long poll returns at least every 25 s
         supervisor.add("telegram polling", lambda beat: telegram.poll(deliver, beat.beat), 120.0)
-    supervisor.start()
-    app[HEALTH] = HealthCheck(supervisor, app[DATABASE], app[HTTP], engine_probes(settings))
-    yield
-    await supervisor.stop()
-    await worker.stop()
-    await sender.stop()
+
+
+def wake_all(app: web.Application) -> None:
+    """A signal from the intake: a message or a reply waits."""
+    app[INBOX_WORKER].wake.set()
+    app[SENDER].wake.set()
 
 
 def machine_translation(app: web.Application, settings: Settings) -> LibreTranslate | None:

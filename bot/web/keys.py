@@ -5,6 +5,7 @@ The web layer is the only one that knows concrete adapters; its handlers see use
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import ClientSession, web
@@ -40,6 +41,15 @@ class ChatLimits:
     city_alert: RateLimiter  # one burst alert per city and hour in the staff group
 
 
+@dataclass(frozen=True)
+class Wakes:
+    """Whom to wake when an inbox or outbox row waits: this process's workers, or (an intake process)
+    the workers' process."""
+
+    inbox: Callable[[], None]
+    sender: Callable[[], None]
+
+
 # read once in create_app
 SETTINGS = web.AppKey("settings", Settings)
 TRANSLATIONS = web.AppKey("translations", Translations)
@@ -69,3 +79,4 @@ TICKET_EVENTS: web.AppKey[TicketEvents] = web.AppKey("ticket_events")
 INBOX_WORKER = web.AppKey("inbox_worker", InboxWorker)
 CHAT_LIMITS = web.AppKey("chat_limits", ChatLimits)
 SENDER = web.AppKey("sender", OutboxSender)
+WAKES = web.AppKey("wakes", Wakes)

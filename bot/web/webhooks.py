@@ -20,13 +20,12 @@ from bot.core.text import UnsafeJson, load_json
 from bot.web.keys import (
     CHAT_LIMITS,
     CONVERSATION,
-    INBOX_WORKER,
     INTAKE,
     OUTBOX,
-    SENDER,
     SETTINGS,
     TELEGRAM,
     TRANSLATIONS,
+    WAKES,
 )
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ async def store(app: web.Application, message: InboundMessage) -> bool:
         return False
     new = await app[INTAKE].receive(message)
     if new:
-        app[INBOX_WORKER].wake.set()
+        app[WAKES].inbox()
     return new
 
 
@@ -61,7 +60,7 @@ async def within_limits(app: web.Application, message: InboundMessage) -> bool:
             "You are sending many messages. Wait a minute, then write again: I will answer you."
         )
         await app[OUTBOX].queue(message.channel, message.user_key, language, [Reply(notice)])
-        app[SENDER].wake.set()
+        app[WAKES].sender()
     return False
 
 
@@ -116,7 +115,7 @@ async def whatsapp_webhook(request: web.Request) -> web.Response:
         await outbox.delivery(status.message_id, status.status, status.error)
         if status.status == "failed" and status.error_code == 131047:
             await outbox.reopen(status.message_id)
-            request.app[SENDER].wake.set()
+            request.app[WAKES].sender()
     return web.Response(text="ok")
 
 

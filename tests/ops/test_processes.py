@@ -127,3 +127,27 @@ def test_rasa_and_the_action_server_run_below_the_gateways_cpu_priority(tmp_path
         probe.start(out)
         assert probe.process is not None and probe.process.wait(30) == 0
     assert int((tmp_path / "out").read_text()) == os.nice(0) + 3
+
+
+def test_an_intake_process_stores_and_serves_while_a_workers_process_answers(tmp_path: Path) -> None:
+    """SPORTELLO_INTAKE_PROCESS: two gateway processes, the public one without workers and the workers on
+    localhost (started first, stopped last); one gateway by default."""
+    alone = load_settings(SPORTELLO_DATA_DIR=tmp_path)
+    assert [s.name for s in services(alone, tmp_path / "m.tar.gz")][-1:] == ["gateway"]
+    assert "workers" not in {s.name for s in services(alone, tmp_path / "m.tar.gz")}
+    split = load_settings(
+        SPORTELLO_DATA_DIR=tmp_path,
+        SPORTELLO_INTAKE_PROCESS=True,
+        SPORTELLO_PORT=9001,
+        SPORTELLO_WORKERS_PORT=9002,
+    )
+    names = [s.name for s in services(split, tmp_path / "m.tar.gz")]
+    assert names[-2:] == ["workers", "gateway"]
+    by_name = {s.name: s for s in services(split, tmp_path / "m.tar.gz")}
+    intake, workers = by_name["gateway"], by_name["workers"]
+    assert intake.env["SPORTELLO_WORKERS"] == "false" and intake.env["SPORTELLO_PORT"] == "9001"
+    assert workers.env["SPORTELLO_WORKERS"] == "True" and workers.env["SPORTELLO_PORT"] == "9002"
+    assert workers.env["SPORTELLO_HOST"] == "127.0.0.1"
+    assert workers.health_url.startswith("http://127.0.0.1:9002/")
+    assert intake.secrets and workers.secrets
+    assert intake.niceness == 0 and workers.niceness == split.engine_niceness  # acknowledging goes first

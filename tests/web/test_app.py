@@ -74,3 +74,49 @@ async def test_the_gateway_expires_old_rows_at_start_without_any_cron_job(
         await asyncio.sleep(0.1)
     assert await mailbox.outbox_rows("telegram:1") == []
     await engine.dispose()
+
+
+async def test_an_intake_gateway_stores_and_the_workers_gateway_answers(
+    tmp_path: Path, aiohttp_server: Any, aiohttp_client: Any
+) -> None:
+    """SPORTELLO_INTAKE_PROCESS: the public gateway runs no worker; it stores the update, answers 200 and
+    wakes the workers' gateway (another process in production, another app on the same database here),
+    which answers through Telegram."""
+    from bot.ops.processes import free_port
+    from bot.web.health import HEALTH
+    from bot.web.keys import WAKES
+
+    telegram = FakeTelegram()
+    telegram_server = await aiohttp_server(fake_telegram_app(telegram))
+    received: list[Any] = []
+    rasa_server = await aiohttp_server(fake_rasa_app(echo_responder, received))
+    common = {
+        "SPORTELLO_DATA_DIR": tmp_path,
+        "SPORTELLO_RASA_URL": str(rasa_server.make_url("")),
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_API_BASE_URL": str(telegram_server.make_url("/bot")),
+        "TELEGRAM_WEBHOOK_URL": "https://desk.example/webhooks/telegram",
+        "TELEGRAM_SECRET_TOKEN": "intake-secret",
+        "SPORTELLO_INTAKE_PROCESS": True,
+        "SPORTELLO_WORKERS_PORT": free_port(),
+    }
+    intake = await aiohttp_client(create_app(load_settings(**common, SPORTELLO_WORKERS=False)))
+    assert intake.app[HEALTH].supervisor.problems() == [] and not intake.app[HEALTH].supervisor.workers
+    user = TelegramUser(id=5151, language_code="en")
+    update = telegram.text_message("where do I get a codice fiscale", user=user)
+    headers = {"X-Telegram-Bot-Api-Secret-Token": "intake-secret"}
+    stored = await intake.post("/webhooks/telegram", json=update, headers=headers)
+    assert stored.status == 200
+    await asyncio.sleep(0.3)
+    assert received == [], "the intake gateway answers nothing itself"
+    workers = await aiohttp_client(create_app(load_settings(**common)))
+    assert set(workers.app[HEALTH].supervisor.workers) >= {"inbox", "sender"}
+    second = telegram.text_message("and a tessera sanitaria?", user=user)
+    assert (await intake.post("/webhooks/telegram", json=second, headers=headers)).status == 200
+    assert intake.app[WAKES].inbox.sent >= 2
+    for _ in range(100):
+        if len(telegram.texts(user.id)) == 2:
+            break
+        await asyncio.sleep(0.05)
+    expected = ["echo:where do I get a codice fiscale", "echo:and a tessera sanitaria?"]
+    assert telegram.texts(user.id) == expected
