@@ -7,6 +7,10 @@
 - **A failure is an HTTP 500, not an empty answer.** Rasa's channel answers ``[]`` when a message made
   it fail, which the gateway cannot tell from silence. With 500 the gateway parks the message after its
   retries instead of waiting for an outage that is not one.
+- **Rasa's stores unreachable is an outage, not the message's fault.** The lock store's Redis stopped or
+  restarting (``LockError``, a Redis connection error) answers 503, which the gateway treats as an engine
+  outage: the message waits and is sent again. As a 500 it was parked after three tries (measured with
+  ``scripts/faults.py --scaled``: Redis stopped for 30 s parked 67 messages).
 - **No user text in the log.** Rasa's channel logs the text of a failing message; this one logs the
   error's type only.
 """
@@ -20,12 +24,17 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.lock_store import LockError
 from rasa.shared.core.events import BotUttered, UserUttered
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 log = logging.getLogger(__name__)
+# what Rasa raises when its lock store (or another store it cannot do without) does not answer
+STORES_UNREACHABLE = (LockError, RedisConnectionError, RedisTimeoutError, ConnectionError)
 
 
 class SportelloInput(RestInput):
@@ -65,6 +74,9 @@ class SportelloInput(RestInput):
             except CancelledError:
                 log.error("a message timed out in Rasa")
                 return response.json({"error": "timeout"}, status=503)
+            except STORES_UNREACHABLE as exc:
+                log.error("Rasa's stores unreachable (%s): the message comes again", type(exc).__name__)
+                return response.json({"error": type(exc).__name__}, status=503)
             except Exception as exc:  # noqa: BLE001 - logged without the text; the gateway retries
                 log.error("a message failed in Rasa (%s)", type(exc).__name__)
                 return response.json({"error": type(exc).__name__}, status=500)

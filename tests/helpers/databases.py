@@ -42,7 +42,8 @@ def fresh_postgres() -> Iterator[str]:
     if reason:
         pytest.skip(reason)
     name = f"sportello_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    # pre-ping: the server may have restarted in between (scripts/faults.py --scaled restarts it)
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(text(f'create database "{name}"'))
     try:
