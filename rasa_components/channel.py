@@ -10,7 +10,9 @@
 - **Rasa's stores unreachable is an outage, not the message's fault.** The lock store's Redis stopped or
   restarting (``LockError``, a Redis connection error) answers 503, which the gateway treats as an engine
   outage: the message waits and is sent again. As a 500 it was parked after three tries (measured with
-  ``scripts/faults.py --scaled``: Redis stopped for 30 s parked 67 messages).
+  ``scripts/faults.py --scaled``: Redis stopped for 30 s parked 67 messages). So does the tracker's
+  database not answering (``rasa_components/tracker_store.py``), where Rasa would answer from an empty
+  conversation and keep the turn in memory only.
 - **No user text in the log.** Rasa's channel logs the text of a failing message; this one logs the
   error's type only.
 """
@@ -31,6 +33,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from rasa_components.tracker_store import STORE_FAILURES
 
 log = logging.getLogger(__name__)
 # what Rasa raises when its lock store (or another store it cannot do without) does not answer
@@ -56,33 +60,53 @@ class SportelloInput(RestInput):
             message_id = body.get("message_id")
             if not isinstance(sender, str) or not isinstance(text, str):
                 return response.json({"error": "sender and message must be strings"}, status=400)
-            if isinstance(message_id, str) and message_id:
-                earlier = await answered_before(request, sender, message_id)
-                if earlier is not None:
-                    return response.json(earlier)
-            collector = CollectingOutputChannel()
-            message = UserMessage(
-                text,
-                collector,
-                sender,
-                input_channel=self.name(),
-                metadata=body.get("metadata"),
-                message_id=message_id if isinstance(message_id, str) and message_id else None,
-            )
+            failures: list[str] = []
+            watching = STORE_FAILURES.set(failures)
             try:
-                await on_new_message(message)
-            except CancelledError:
-                log.error("a message timed out in Rasa")
-                return response.json({"error": "timeout"}, status=503)
-            except STORES_UNREACHABLE as exc:
-                log.error("Rasa's stores unreachable (%s): the message comes again", type(exc).__name__)
-                return response.json({"error": type(exc).__name__}, status=503)
-            except Exception as exc:  # noqa: BLE001 - logged without the text; the gateway retries
-                log.error("a message failed in Rasa (%s)", type(exc).__name__)
-                return response.json({"error": type(exc).__name__}, status=500)
-            return response.json(collector.messages)
+                answer = await self._answer(request, on_new_message, sender, text, body, message_id)
+            finally:
+                STORE_FAILURES.reset(watching)
+            if failures:  # Rasa carried on without its tracker: the turn is not worth keeping
+                log.error("Rasa's tracker store unreachable (%s): the message comes again", failures[0])
+                return response.json({"error": failures[0]}, status=503)
+            return answer
 
         return webhook
+
+    async def _answer(
+        self,
+        request: Request,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        sender: str,
+        text: str,
+        body: dict[str, Any],
+        message_id: Any,
+    ) -> HTTPResponse:
+        if isinstance(message_id, str) and message_id:
+            earlier = await answered_before(request, sender, message_id)
+            if earlier is not None:
+                return response.json(earlier)
+        collector = CollectingOutputChannel()
+        message = UserMessage(
+            text,
+            collector,
+            sender,
+            input_channel=self.name(),
+            metadata=body.get("metadata"),
+            message_id=message_id if isinstance(message_id, str) and message_id else None,
+        )
+        try:
+            await on_new_message(message)
+        except CancelledError:
+            log.error("a message timed out in Rasa")
+            return response.json({"error": "timeout"}, status=503)
+        except STORES_UNREACHABLE as exc:
+            log.error("Rasa's stores unreachable (%s): the message comes again", type(exc).__name__)
+            return response.json({"error": type(exc).__name__}, status=503)
+        except Exception as exc:  # noqa: BLE001 - logged without the text; the gateway retries
+            log.error("a message failed in Rasa (%s)", type(exc).__name__)
+            return response.json({"error": type(exc).__name__}, status=500)
+        return response.json(collector.messages)
 
 
 async def answered_before(request: Request, sender: str, message_id: str) -> list[dict[str, Any]] | None:

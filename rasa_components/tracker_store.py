@@ -9,12 +9,17 @@ value of every slot set before them: two indexed queries, whatever the length of
 
 Saving must then not rely on Rasa's count ("the events past the number already stored"), which a window
 breaks: the events newer than the latest stored one are the new ones.
+
+A database that does not answer (PostgreSQL restarting) is noted in ``STORE_FAILURES``: Rasa's fail-safe
+wrapper would answer from an empty tracker and keep the turn in memory only, so our channel answers 503
+instead, and the gateway sends the message again once the database is back.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +29,16 @@ from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
 DEFAULT_WINDOW = 200  # events: some 20 to 30 turns of ours
+# the database not answering (a restart, the network): not the message's fault
+UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, OSError)
+# set by the channel around one message: the errors of type UNREACHABLE met while it was worked
+STORE_FAILURES: ContextVar[list[str] | None] = ContextVar("sportello_store_failures", default=None)
+
+
+def note_unreachable(exc: BaseException) -> None:
+    failures = STORE_FAILURES.get()
+    if failures is not None:
+        failures.append(type(exc).__name__)
 
 
 class WindowedSQLTrackerStore(SQLTrackerStore):
@@ -32,6 +47,20 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         self.window = int(window)
         # an error's message and traceback never carry the values (users' texts, sender ids)
         self.engine.hide_parameters = True
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        try:
+            return await super().retrieve(sender_id)
+        except UNREACHABLE as exc:
+            note_unreachable(exc)
+            raise
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        try:
+            await super().save(tracker)
+        except UNREACHABLE as exc:
+            note_unreachable(exc)
+            raise
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
