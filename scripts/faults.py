@@ -56,7 +56,6 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from bot.ops.nlu_data import ordinary_questions  # noqa: E402
 from bot.ops.processes import (  # noqa: E402
     Restarts,
-    Service,
     Stack,
     ensure_model,
     free_port,
@@ -312,14 +311,8 @@ def scaled_desk(telegram: FakeTelegram, fake_url: str, data: Path) -> Iterator[D
         )
         log = (data / "processes.log").open("wb")
         stack = Stack(settings, settings.model_path or ensure_model(), log=log)
-        gateway, port = stack.service("gateway"), free_port()
-        second = Service(
-            "gateway 2",
-            gateway.command,
-            f"http://127.0.0.1:{port}/healthz",
-            {**gateway.env, "SPORTELLO_PORT": str(port)},
-            secrets=True,
-        )
+        port = free_port()
+        second = stack.another_gateway("gateway 2", port)
         processes = [*stack.services, second]
         restarts = Restarts(processes, log=log, say=lambda line: print(f"  {line}", flush=True))
         watching = threading.Event()

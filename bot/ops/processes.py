@@ -260,6 +260,13 @@ class Stack:
     def service(self, name: str) -> Service:
         return next(s for s in self.services if s.name == name)
 
+    def another_gateway(self, name: str, port: int) -> Service:
+        """One more gateway on the same database and Rasa servers, on ``port`` (the tests and benchmarks
+        of several gateways; in production, a second systemd unit). The caller starts and stops it."""
+        gateway = self.service("gateway")
+        env = {**gateway.env, "SPORTELLO_PORT": str(port)}
+        return Service(name, gateway.command, f"http://127.0.0.1:{port}/healthz", env, secrets=True)
+
 
 def free_port() -> int:
     with socket.socket() as s:

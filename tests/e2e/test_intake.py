@@ -4,7 +4,6 @@ the workers, back, answer every stored message once, in order per user."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -19,7 +18,7 @@ import pytest
 
 from bot.ops.processes import Stack, ensure_model, free_port, settings_on_free_ports
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
-from tests.helpers.stack import wait_for
+from tests.helpers.stack import post_telegram_update, wait_for
 from tests.helpers.threaded_server import ThreadedServer
 
 pytestmark = pytest.mark.e2e
@@ -53,13 +52,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Fake
 
 
 def post(stack: Stack, update: dict[str, Any]) -> int:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{stack.settings.port}/webhooks/telegram",
-        data=json.dumps(update).encode(),
-        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return int(response.status)
+    return post_telegram_update(f"http://127.0.0.1:{stack.settings.port}/webhooks/telegram", update, SECRET)
 
 
 def answered_in_order(data_dir: Path) -> dict[str, list[str]]:

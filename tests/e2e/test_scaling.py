@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from sqlalchemy import create_engine, text
 from bot.ops.processes import Service, Stack, ensure_model, free_port, settings_on_free_ports
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
 from tests.helpers.databases import fresh_postgres
-from tests.helpers.stack import wait_for
+from tests.helpers.stack import post_telegram_update, wait_for
 from tests.helpers.threaded_server import ThreadedServer
 
 pytestmark = pytest.mark.e2e
@@ -64,15 +63,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
         )
         log = (data / "processes.log").open("wb")
         stack = Stack(settings, ensure_model(), log=log)
-        gateway = stack.service("gateway")
-        port = free_port()
-        second = Service(
-            "gateway 2",
-            gateway.command,
-            f"http://127.0.0.1:{port}/healthz",
-            {**gateway.env, "SPORTELLO_PORT": str(port)},
-            secrets=True,
-        )
+        second = stack.another_gateway("gateway 2", free_port())
         try:
             stack.start(timeout=600)
             second.start(log)
@@ -86,13 +77,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
 
 
 def post(url: str, update: dict[str, Any]) -> int:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(update).encode(),
-        headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET},
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return int(response.status)
+    return post_telegram_update(url, update, SECRET)
 
 
 def answered_ids(database_url: str) -> dict[str, list[int]]:

@@ -4,24 +4,11 @@ the gateway waits out; a bug in one message is a 500, which it parks."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
-from bot.core.settings import PROJECT_DIR
-
-RASA_PYTHON = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
+from tests.helpers.rasa_env import run_in_rasa
 
 
 def test_a_store_outage_is_503_and_a_failing_message_is_500() -> None:
-    result = subprocess.run(
-        [str(RASA_PYTHON), str(Path(__file__).with_name("channel_check.py"))],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        env={"PYTHONPATH": str(PROJECT_DIR), "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"},
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_in_rasa(Path(__file__).with_name("channel_check.py"))
     assert found == {"lock store": 503, "redis": 503, "a bug": 500, "nothing": 200, "tracker database": 503}

@@ -3,26 +3,13 @@ rebuilt from a window of events and the slots' latest values, and saving stores 
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
-from bot.core.settings import PROJECT_DIR
-
-RASA_PYTHON = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
+from tests.helpers.rasa_env import run_in_rasa
 
 
 def test_a_long_conversation_is_read_through_a_window_and_keeps_its_slots(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [str(RASA_PYTHON), str(Path(__file__).with_name("windowed_store_check.py")), str(tmp_path / "t.db")],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        env={"PYTHONPATH": str(PROJECT_DIR), "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"},
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = run_in_rasa(Path(__file__).with_name("windowed_store_check.py"), str(tmp_path / "t.db"))
     assert found["events_in_tracker"] <= 20, "the tracker holds the window, not the history"
     assert found["slots"] == {"awaiting": "consent", "last_topic": "tax_code"}, "slots set long ago survive"
     assert found["latest_text"] == "question 59"

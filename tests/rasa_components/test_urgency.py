@@ -5,15 +5,14 @@ language, and stay quiet on ordinary questions (a phrase that fires on those wou
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import yaml
 
 from bot.core.languages import LANGUAGES
 from bot.core.settings import PROJECT_DIR
+from tests.helpers.rasa_env import run_in_rasa
 
-RASA_PYTHON = PROJECT_DIR / ".venv-rasa" / "bin" / "python"
 PHRASES = PROJECT_DIR / "rasa_components" / "urgent_phrases.yml"
 KINDS = ["danger", "emergency_health", "emergency_shelter", "eviction"]
 
@@ -45,17 +44,8 @@ URGENT = [
 
 
 def run_check(sentences: list[str]) -> dict[str, object]:
-    result = subprocess.run(
-        [str(RASA_PYTHON), str(Path(__file__).with_name("urgency_check.py"))],
-        input=json.dumps(sentences),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_DIR,
-        env={"PYTHONPATH": str(PROJECT_DIR), "RASA_TELEMETRY_ENABLED": "false", "PATH": "/usr/bin:/bin"},
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    found: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    script = Path(__file__).with_name("urgency_check.py")
+    found: dict[str, object] = run_in_rasa(script, stdin=json.dumps(sentences))
     return found
 
 
