@@ -34,9 +34,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_components import action_validation
 from rasa_components.tracker_store import STORE_FAILURES
 
 log = logging.getLogger(__name__)
+action_validation.install()  # Rasa checks each action's response without re-checking the schema each time
 # what Rasa raises when its lock store (or another store it cannot do without) does not answer
 STORES_UNREACHABLE = (LockError, RedisConnectionError, RedisTimeoutError, ConnectionError)
 
