@@ -37,6 +37,7 @@ from bot.ops.nlu_data import read_examples  # noqa: E402
 from bot.ops.processes import free_port, running, settings_on_free_ports  # noqa: E402
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app  # noqa: E402
 from tests.helpers.databases import fresh_postgres  # noqa: E402
+from tests.helpers.stack import telegram_webhook_settings  # noqa: E402
 from tests.helpers.threaded_server import ThreadedServer  # noqa: E402
 
 SECRET = "bench-secret"
@@ -139,10 +140,7 @@ def measure(args: argparse.Namespace, group_commit: bool, niceness: int = 5, int
         settings = settings_on_free_ports(
             Path(tmp),
             DATABASE_URL=url,
-            TELEGRAM_BOT_TOKEN=telegram.token,
-            TELEGRAM_WEBHOOK_URL="http://127.0.0.1:{port}/webhooks/telegram",
-            TELEGRAM_SECRET_TOKEN=SECRET,
-            TELEGRAM_API_BASE_URL=f"{fake.url}/bot",
+            **telegram_webhook_settings(telegram.token, fake.url, SECRET),
             SPORTELLO_MESSAGES_PER_MINUTE=1_000_000,  # 20 messages per user, as fast as possible
             SPORTELLO_GROUP_COMMIT=group_commit,
             SPORTELLO_ENGINE_NICENESS=niceness,

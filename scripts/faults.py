@@ -63,6 +63,7 @@ from bot.ops.processes import (  # noqa: E402
 )
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app  # noqa: E402
 from tests.helpers.databases import fresh_postgres  # noqa: E402
+from tests.helpers.stack import telegram_webhook_settings  # noqa: E402
 from tests.helpers.threaded_server import ThreadedServer  # noqa: E402
 
 SECRET = "faults-secret"
@@ -224,13 +225,8 @@ def main() -> int:
 
 
 def channel_settings(telegram: FakeTelegram, fake_url: str) -> dict[str, object]:
-    return {
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_WEBHOOK_URL": "http://127.0.0.1:{port}/webhooks/telegram",
-        "TELEGRAM_SECRET_TOKEN": SECRET,
-        "TELEGRAM_API_BASE_URL": f"{fake_url}/bot",
-        "SPORTELLO_MESSAGES_PER_MINUTE": 1_000_000,
-    }
+    telegram_on = telegram_webhook_settings(telegram.token, fake_url, SECRET)
+    return {**telegram_on, "SPORTELLO_MESSAGES_PER_MINUTE": 1_000_000}
 
 
 @contextlib.contextmanager

@@ -167,28 +167,20 @@ def gateway_services(settings: Settings, shared_env: dict[str, str]) -> list[Ser
     """The gateway; with SPORTELLO_INTAKE_PROCESS, the gateway that stores and serves HTTP (no workers)
     and a second one, on localhost's SPORTELLO_WORKERS_PORT, that answers and sends."""
     env = {**shared_env, **settings.as_environment()}
-    command = [sys.executable, "-m", "bot", "serve"]
     if not settings.intake_process:
-        return [Service("gateway", command, f"http://127.0.0.1:{settings.port}/healthz", env, secrets=True)]
+        return [gateway_service("gateway", settings.port, env)]
     workers_env = {**env, "SPORTELLO_PORT": str(settings.workers_port), "SPORTELLO_HOST": "127.0.0.1"}
     return [
         # below the intake's CPU priority, with Rasa: acknowledging goes first on a busy machine
-        Service(
-            "workers",
-            command,
-            f"http://127.0.0.1:{settings.workers_port}/healthz",
-            workers_env,
-            secrets=True,
-            niceness=settings.engine_niceness,
-        ),
-        Service(
-            "gateway",
-            command,
-            f"http://127.0.0.1:{settings.port}/healthz",
-            {**env, "SPORTELLO_WORKERS": "false"},
-            secrets=True,
-        ),
+        gateway_service("workers", settings.workers_port, workers_env, settings.engine_niceness),
+        gateway_service("gateway", settings.port, {**env, "SPORTELLO_WORKERS": "false"}),
     ]
+
+
+def gateway_service(name: str, port: int, env: dict[str, str], niceness: int = 0) -> Service:
+    """``python -m bot serve`` on ``port``: the only processes that see the secrets."""
+    command = [sys.executable, "-m", "bot", "serve"]
+    return Service(name, command, f"http://127.0.0.1:{port}/healthz", env, secrets=True, niceness=niceness)
 
 
 def rasa_service(settings: Settings, model: Path, index: int, shared_env: dict[str, str]) -> Service:
@@ -263,9 +255,7 @@ class Stack:
     def another_gateway(self, name: str, port: int) -> Service:
         """One more gateway on the same database and Rasa servers, on ``port`` (the tests and benchmarks
         of several gateways; in production, a second systemd unit). The caller starts and stops it."""
-        gateway = self.service("gateway")
-        env = {**gateway.env, "SPORTELLO_PORT": str(port)}
-        return Service(name, gateway.command, f"http://127.0.0.1:{port}/healthz", env, secrets=True)
+        return gateway_service(name, port, {**self.service("gateway").env, "SPORTELLO_PORT": str(port)})
 
 
 def free_port() -> int:

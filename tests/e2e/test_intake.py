@@ -18,7 +18,7 @@ import pytest
 
 from bot.ops.processes import Stack, ensure_model, free_port, settings_on_free_ports
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
-from tests.helpers.stack import post_telegram_update, wait_for
+from tests.helpers.stack import post_telegram_update, telegram_webhook_settings, wait_for
 from tests.helpers.threaded_server import ThreadedServer
 
 pytestmark = pytest.mark.e2e
@@ -35,10 +35,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Fake
         data,
         SPORTELLO_INTAKE_PROCESS=True,
         SPORTELLO_WORKERS_PORT=free_port(),
-        TELEGRAM_BOT_TOKEN=telegram.token,
-        TELEGRAM_WEBHOOK_URL="http://127.0.0.1:{port}/webhooks/telegram",
-        TELEGRAM_SECRET_TOKEN=SECRET,
-        TELEGRAM_API_BASE_URL=f"{fake.url}/bot",
+        **telegram_webhook_settings(telegram.token, fake.url, SECRET),
     )
     log = (data / "processes.log").open("wb")
     stack = Stack(settings, ensure_model(), log=log)

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, text
 from bot.ops.processes import Service, Stack, ensure_model, free_port, settings_on_free_ports
 from tests.fakes.fake_telegram import FakeTelegram, TelegramUser, fake_telegram_app
 from tests.helpers.databases import fresh_postgres
-from tests.helpers.stack import post_telegram_update, wait_for
+from tests.helpers.stack import post_telegram_update, telegram_webhook_settings, wait_for
 from tests.helpers.threaded_server import ThreadedServer
 
 pytestmark = pytest.mark.e2e
@@ -56,10 +56,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
             SPORTELLO_REDIS_URL="redis://127.0.0.1:6379/0",
             SPORTELLO_REDIS_PREFIX=f"sportello-test-{uuid.uuid4().hex[:8]}:",
             SPORTELLO_RASA_SERVERS=2,
-            TELEGRAM_BOT_TOKEN=telegram.token,
-            TELEGRAM_WEBHOOK_URL="http://127.0.0.1:{port}/webhooks/telegram",
-            TELEGRAM_SECRET_TOKEN=SECRET,
-            TELEGRAM_API_BASE_URL=f"{fake.url}/bot",
+            **telegram_webhook_settings(telegram.token, fake.url, SECRET),
         )
         log = (data / "processes.log").open("wb")
         stack = Stack(settings, ensure_model(), log=log)

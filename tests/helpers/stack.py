@@ -59,3 +59,14 @@ def post_telegram_update(url: str, update: dict[str, Any], secret: str) -> int:
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         return int(response.status)
+
+
+def telegram_webhook_settings(token: str, api_url: str, secret: str) -> dict[str, object]:
+    """Settings overrides for Telegram on a webhook to the gateway's own port (``{port}``) against a
+    local fake Bot API at ``api_url``."""
+    return {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_WEBHOOK_URL": "http://127.0.0.1:{port}/webhooks/telegram",
+        "TELEGRAM_SECRET_TOKEN": secret,
+        "TELEGRAM_API_BASE_URL": f"{api_url}/bot",
+    }
