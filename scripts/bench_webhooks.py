@@ -62,8 +62,14 @@ def texts(count: int) -> list[str]:
     return (pool[::step] * 2)[:count]
 
 
-def fire(url: str, updates: list[tuple[float, dict[str, object]]], acks: list[float], start: float) -> None:
-    """One chat's deliveries, each at its offered time (or at once when late), one after another."""
+def fire(
+    url: str,
+    updates: list[tuple[float, dict[str, object]]],
+    acks: list[tuple[float, float]],
+    start: float,
+) -> None:
+    """One chat's deliveries, each at its offered time (or at once when late), one after another.
+    Each ack is (round trip, the gateway's own time from its Server-Timing header), in ms."""
     for offset, update in updates:
         time.sleep(max(0.0, start + offset - time.monotonic()))
         request = urllib.request.Request(
@@ -74,7 +80,8 @@ def fire(url: str, updates: list[tuple[float, dict[str, object]]], acks: list[fl
         started = time.perf_counter()
         with urllib.request.urlopen(request, timeout=30) as response:
             response.read()
-        acks.append((time.perf_counter() - started) * 1000)
+            own = float(response.headers["Server-Timing"].split(";dur=")[1])
+        acks.append(((time.perf_counter() - started) * 1000, own))
 
 
 def parse_time(value: str | datetime) -> float:
@@ -162,7 +169,7 @@ def run(args: argparse.Namespace, telegram: FakeTelegram, url: str, database_url
         offset = index / args.rate if args.rate else 0.0
         update = telegram.text_message(words, user=users[index % len(users)])
         per_user[index % len(users)].append((offset, update))
-    acks: list[float] = []
+    acks: list[tuple[float, float]] = []
     started = time.monotonic() + 0.5
     threads = [threading.Thread(target=fire, args=(url, updates, acks, started)) for updates in per_user]
     for thread in threads:
@@ -172,7 +179,9 @@ def run(args: argparse.Namespace, telegram: FakeTelegram, url: str, database_url
     fired = time.monotonic() - started
     offered = f"offered at {args.rate:g}/s" if args.rate else "all at once"
     print(f"{len(acks)} deliveries from {args.users} users ({offered}) acknowledged in {fired:.1f} s")
-    print(f"acknowledgement: {percentiles(acks)}")
+    print(f"acknowledgement: {percentiles([trip for trip, _ in acks])}")
+    print(f"  of which in the gateway's handler (Server-Timing): {percentiles([own for _, own in acks])}")
+    print(f"  and outside it (CPU, sockets, client): {percentiles([trip - own for trip, own in acks])}")
     engine = create_engine(database_url)
     with engine.connect() as database:
         while count(database, "select count(*) from inbox where status = 'pending'"):

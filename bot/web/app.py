@@ -89,6 +89,7 @@ from bot.web.keys import (
     Wakes,
 )
 from bot.web.limits import gateway_limits
+from bot.web.timing import timing_middleware
 from bot.web.webhooks import accept_telegram_update
 
 log = logging.getLogger(__name__)
@@ -301,7 +302,7 @@ def create_app(settings: Settings) -> web.Application:
     """The gateway: web chat, webhooks, dashboard. Reference data is read here, once."""
     translations = Translations(settings.locales_dir)
     app = web.Application(
-        middlewares=[error_middleware(translations, settings.default_language)],
+        middlewares=[timing_middleware, error_middleware(translations, settings.default_language)],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,12 +15,13 @@ from bot.core.text import clean_text
 from bot.ops.nlu_data import read_examples
 
 DEVSET = PROJECT_DIR / "tests" / "devset"
+FRESH = DEVSET / "fresh"  # written later, after the thresholds were chosen (scripts/score_devset.py --fresh)
 URGENT_KINDS = {"eviction", "emergency_shelter", "emergency_health", "danger"}
 FORMS = {"narrative", "short", "runon", "typos", "office_words", "relative"}
 
 
-def messages(language: str) -> list[dict[str, str]]:
-    data = yaml.safe_load((DEVSET / f"{language}.yml").read_text("utf-8"))
+def messages(language: str, folder: Path = DEVSET) -> list[dict[str, str]]:
+    data = yaml.safe_load((folder / f"{language}.yml").read_text("utf-8"))
     assert data["language"] == language
     return list(data["messages"])
 
@@ -28,14 +30,17 @@ def normal(text: str) -> str:
     return " ".join(clean_text(text).casefold().split())
 
 
-def test_no_devset_sentence_is_in_the_training_data() -> None:
+@pytest.mark.parametrize("folder", [DEVSET, FRESH], ids=["devset", "fresh"])
+def test_no_devset_sentence_is_in_the_training_data(folder: Path) -> None:
     trained = {
         normal(t)
         for per_intent in read_examples(PROJECT_DIR / "nlu").values()
         for v in per_intent.values()
         for t in v
     }
-    leaked = [(lang, m["text"]) for lang in LANGUAGES for m in messages(lang) if normal(m["text"]) in trained]
+    leaked = [
+        (lang, m["text"]) for lang in LANGUAGES for m in messages(lang, folder) if normal(m["text"]) in trained
+    ]
     assert leaked == []
 
 
@@ -51,3 +56,20 @@ def test_each_language_has_the_hard_forms_urgent_and_out_of_scope(catalog: Catal
     forms = Counter(m["form"] for m in rows if m["set"] == "topic")
     assert set(forms) >= FORMS, FORMS - set(forms)
     assert len({normal(m["text"]) for m in rows}) == len(rows), "no message twice"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_fresh_set_has_urgent_descriptions_near_misses_and_out_of_scope(
+    catalog: Catalog, language: str
+) -> None:
+    """Per language: 4 indirect descriptions of each urgent kind, 18 ordinary questions that sound alarming
+    (never on an urgent topic), 8 out of scope; none also in the first set."""
+    rows = messages(language, FRESH)
+    urgent = Counter(m["topic"] for m in rows if m["set"] == "urgent")
+    near = [m for m in rows if m["set"] == "topic"]
+    assert urgent == {kind: 4 for kind in URGENT_KINDS}
+    assert len(near) == 18 and all(m["topic"] in catalog.topics for m in near)
+    assert not any(catalog.topic(m["topic"]).urgent for m in near)
+    assert sum(m["topic"] == "out_of_scope" for m in rows) == 8
+    first = {normal(m["text"]) for m in messages(language)}
+    assert len({normal(m["text"]) for m in rows}) == len(rows) and not first & {normal(m["text"]) for m in rows}

@@ -206,3 +206,21 @@ async def test_a_database_error_carries_no_message_text(tmp_path: Path) -> None:
             await connection.execute(statement, {"words": "SEGRETO-42"})
     await engine.dispose()
     assert "SEGRETO-42" not in str(raised.value)
+
+
+async def test_a_webhook_answer_says_how_long_the_gateway_took(
+    gateway: tuple[TestClient, list[Any]],
+) -> None:
+    """Server-Timing on webhooks (the benchmark splits our time from waiting); not on other pages."""
+    client, _ = gateway
+    update = FakeTelegram().text_message("hello", user=TelegramUser(id=4242))
+    stored = await client.post(
+        "/webhooks/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    refused = await client.post("/webhooks/telegram", json=update)
+    page = await client.get("/healthz")
+    for answer in (stored, refused):
+        name, duration = answer.headers["Server-Timing"].split(";dur=")
+        assert name == "app" and 0 <= float(duration) < 10_000
+    assert stored.status == 200 and refused.status == 403
+    assert "Server-Timing" not in page.headers
