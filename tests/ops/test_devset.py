@@ -38,9 +38,8 @@ def test_no_devset_sentence_is_in_the_training_data(folder: Path) -> None:
         for v in per_intent.values()
         for t in v
     }
-    leaked = [
-        (lang, m["text"]) for lang in LANGUAGES for m in messages(lang, folder) if normal(m["text"]) in trained
-    ]
+    rows = [(lang, m["text"]) for lang in LANGUAGES for m in messages(lang, folder)]
+    leaked = [(lang, text) for lang, text in rows if normal(text) in trained]
     assert leaked == []
 
 
@@ -71,5 +70,5 @@ def test_the_fresh_set_has_urgent_descriptions_near_misses_and_out_of_scope(
     assert len(near) == 18 and all(m["topic"] in catalog.topics for m in near)
     assert not any(catalog.topic(m["topic"]).urgent for m in near)
     assert sum(m["topic"] == "out_of_scope" for m in rows) == 8
-    first = {normal(m["text"]) for m in messages(language)}
-    assert len({normal(m["text"]) for m in rows}) == len(rows) and not first & {normal(m["text"]) for m in rows}
+    texts = {normal(m["text"]) for m in rows}
+    assert len(texts) == len(rows) and not texts & {normal(m["text"]) for m in messages(language)}
