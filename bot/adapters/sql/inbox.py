@@ -78,6 +78,18 @@ def inbox_values(message: InboundMessage, now: datetime) -> dict[str, object]:
     }
 
 
+def first_of_each(messages: list[InboundMessage], inserted: set[tuple[str, str]]) -> list[bool]:
+    """Which messages were stored now: those whose key the INSERT returned, the first time the key comes
+    (a platform's retry in the same batch is a duplicate of the first)."""
+    seen: set[tuple[str, str]] = set()
+    stored = []
+    for message in messages:
+        key = (message.channel, message.platform_id)
+        stored.append(key in inserted and key not in seen)
+        seen.add(key)
+    return stored
+
+
 class SqlInbox:
     """Several gateway processes may share the database: each message is claimed with a lease before it
     is worked, so it is worked by one process at a time, and a user's next message is claimed only once
@@ -104,16 +116,22 @@ class SqlInbox:
 
     async def receive_many(self, messages: list[InboundMessage]) -> list[bool]:
         """Store updates in one transaction (one disk flush for all: a group commit); for each, False
-        when it was already stored. A duplicate is skipped by the unique key, not by an error, so the
-        others in the batch are kept."""
+        when it was already stored. One multi-row INSERT: a duplicate is skipped by the unique key, not by
+        an error, so the others in the batch are kept, and the keys it returns say which rows are new (a
+        round trip per batch, not per update: the webhooks wait for it)."""
+        if not messages:
+            return []
         insert = sqlite_insert if self._dialect == "sqlite" else postgresql_insert
         now = utcnow()
-        stored = []
+        statement = (
+            insert(InboxRow)
+            .values([inbox_values(message, now) for message in messages])
+            .on_conflict_do_nothing()
+            .returning(InboxRow.channel, InboxRow.platform_id)
+        )
         async with self._sessions.begin() as session:
-            for message in messages:
-                values = inbox_values(message, now)
-                result = await session.execute(insert(InboxRow).values(**values).on_conflict_do_nothing())
-                stored.append(deleted(result) == 1)
+            inserted = {(channel, platform_id) for channel, platform_id in await session.execute(statement)}
+            stored = first_of_each(messages, inserted)
             # the user wrote: the WhatsApp window is open again, held replies may go
             arrived = [m for m, new in zip(messages, stored, strict=True) if new]
             writers = {m.user_key for m in arrived if m.channel == "whatsapp"}

@@ -109,6 +109,31 @@ async def test_a_duplicate_is_refused_after_a_restart(url: str, mailbox: Mailbox
         await restarted_engine.dispose()
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_a_batch_stores_the_new_updates_and_skips_the_retries_in_one_insert(
+    kind: str, tmp_path: Path
+) -> None:
+    """The group commit's batch: a retry of a stored update, and a retry inside the batch itself, are
+    False; every other update is stored once, True, in the order given."""
+    with database(kind, tmp_path) as url:
+        migrate(url)
+        engine = create_engine(url)
+        try:
+            inbox = SqlInbox(engine)
+            assert await inbox.receive(telegram("1", "primo"))
+            batch = [telegram("1", "primo"), telegram("2", "secondo"), whatsapp("wamid.A"), telegram("2")]
+            assert await inbox.receive_many(batch) == [False, True, True, False]
+            assert await inbox.receive_many([]) == []
+            rows = await inbox_rows(engine)
+            assert [(r.channel, r.platform_id) for r in rows] == [
+                ("telegram", "1"),
+                ("telegram", "2"),
+                ("whatsapp", "wamid.A"),
+            ]
+        finally:
+            await engine.dispose()
+
+
 async def test_next_for_gives_a_users_messages_in_order(mailbox: Mailbox) -> None:
     await mailbox.inbox.receive(telegram("1", "primo"))
     await mailbox.inbox.receive(whatsapp("wamid.A", "Amina"))
