@@ -1,4 +1,5 @@
-"""Rasa custom actions (run by ``python -m rasa_sdk --actions actions``). Thin: logic is in ``bot``."""
+"""Rasa custom actions (run by ``python -m actions``: rasa_sdk's server, the desk built first).
+Thin: logic is in ``bot``."""
 
 from actions.conversation import (
     ActionAffirm,

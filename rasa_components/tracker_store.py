@@ -28,7 +28,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 
-DEFAULT_WINDOW = 200  # events: some 20 to 30 turns of ours
+DEFAULT_WINDOW = 50  # events: the last few turns (every rule of ours is one intent -> one action)
 # the database not answering (a restart, the network): not the message's fault
 UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.DisconnectionError, OSError)
 # set by the channel around one message: the errors of type UNREACHABLE met while it was worked

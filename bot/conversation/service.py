@@ -141,8 +141,8 @@ class ConversationService:
                 signals = _merge(signals, Signals.from_wire(control))
             elif item.get("text"):
                 result.replies.append(_reply(item))
-        profile = profile.with_changes(language=result.language, language_pinned=pinned, city=city)
-        return await self._after_turn(message, profile, result, signals)
+        changed = profile.with_changes(language=result.language, language_pinned=pinned, city=city)
+        return await self._after_turn(message, profile, changed, result, signals)
 
     def _decide_language(self, profile: Profile, message: InboundMessage) -> str:
         if message.language:
@@ -160,12 +160,15 @@ class ConversationService:
             raise InvalidMessage(f"unknown city '{message.city}'")
 
     async def _after_turn(
-        self, message: InboundMessage, profile: Profile, result: ChatResult, signals: Signals
+        self, message: InboundMessage, stored: Profile, profile: Profile, result: ChatResult, signals: Signals
     ) -> ChatResult:
+        """``stored``: the profile as read before the turn; it is written only if the turn changed it
+        (most turns do not: one transaction less per message)."""
         if signals.handoff is not None:
             profile = profile.with_changes(pending_handoff=signals.handoff)
         profile = profile.with_changes(confirming_forget=signals.asking_forget)
-        await self.profiles.save(profile)
+        if profile != stored:
+            await self.profiles.save(profile)
         if self.review is not None and signals.missed is not None:
             await self.review.record(message, signals.missed, result.language, profile.city)
         if self.privacy is not None and signals.status:

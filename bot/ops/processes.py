@@ -154,7 +154,7 @@ def services(settings: Settings, model: Path, extra_env: dict[str, str] | None =
     }
     actions = Service(
         "action server",
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
+        [sys.executable, "-m", "actions", "--port", str(settings.actions_port)],
         f"http://127.0.0.1:{settings.actions_port}/health",
         shared_env,
         niceness=settings.engine_niceness,

@@ -96,6 +96,23 @@ async def test_the_few_words_open_an_urgent_ticket_and_never_reach_the_engine(
     assert (await service.profiles.get(USER)).pending_handoff is None
 
 
+async def test_a_turn_writes_the_profile_only_when_it_changed_it(service: ConversationService) -> None:
+    """The first turn decides the city (a write); the same answer again changes nothing (no write); a new
+    city is written again."""
+    profiles = service.profiles
+    assert isinstance(profiles, MemoryProfileStore)
+    in_rome = [[{"recipient_id": USER, "custom": Turn(topic="tax_code", city="roma").control()}]]
+    script(service).script = in_rome * 2 + [
+        [{"recipient_id": USER, "custom": Turn(topic="tax_code", city="milano").control()}]
+    ]
+    await service.handle(said("comment avoir le codice fiscale à Rome"))
+    assert profiles.writes == 1 and (await profiles.get(USER)).city == "roma"
+    await service.handle(said("et le codice fiscale pour mon fils ?"))
+    assert profiles.writes == 1
+    await service.handle(said("j'ai déménagé à Milan, le codice fiscale ?"))
+    assert profiles.writes == 2 and (await profiles.get(USER)).city == "milano"
+
+
 async def test_status_and_forget_signals_reach_privacy(service: ConversationService) -> None:
     script(service).script = [[control(status=True)], [control(forget=True)]]
     status = await service.handle(said("/check_status"))

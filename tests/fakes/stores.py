@@ -39,11 +39,13 @@ from bot.core.tickets import (
 class MemoryProfileStore:
     def __init__(self) -> None:
         self.profiles: dict[str, Profile] = {}
+        self.writes = 0  # how many times a profile was saved (a turn that changes nothing writes none)
 
     async def get(self, user_key: str) -> Profile:
         return self.profiles.get(user_key, Profile(user_key))
 
     async def save(self, profile: Profile) -> None:
+        self.writes += 1
         self.profiles[profile.user_key] = profile
 
     async def erase(self, user_key: str) -> None:

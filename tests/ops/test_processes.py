@@ -6,13 +6,14 @@ import logging
 import logging.config
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.core.settings import PROJECT_DIR, gateway_only, load_settings
-from bot.ops.processes import Restarts, Service, services
+from bot.ops.processes import Restarts, Service, Stack, services, settings_on_free_ports
 
 SECRETS = {
     "TELEGRAM_BOT_TOKEN": "123456:secret-bot-token",
@@ -151,3 +152,20 @@ def test_an_intake_process_stores_and_serves_while_a_workers_process_answers(tmp
     assert workers.health_url.startswith("http://127.0.0.1:9002/")
     assert intake.secrets and workers.secrets
     assert intake.niceness == 0 and workers.niceness == split.engine_niceness  # acknowledging goes first
+
+
+def test_the_action_server_builds_the_desk_before_its_health_check_answers(tmp_path: Path) -> None:
+    """The first person after a start does not wait for the knowledge files to be read (seconds of CPU
+    when the first action built it)."""
+    settings = settings_on_free_ports(tmp_path)
+    actions = next(s for s in services(settings, tmp_path / "m.tar.gz") if s.name == "action server")
+    log_path = tmp_path / "actions.log"
+    with log_path.open("wb") as log:
+        actions.start(log)
+        try:
+            Stack(settings, tmp_path / "m.tar.gz").wait_healthy(actions, time.monotonic() + 120)
+            said = log_path.read_text("utf-8", errors="replace")
+        finally:
+            actions.stop()
+    assert "the desk is built" in said
+    assert said.index("the desk is built") < said.index("Starting action endpoint server")
