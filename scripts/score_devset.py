@@ -11,10 +11,10 @@ What the person would get first is what is scored:
   - ordinary questions flagged urgent.
 ``--sweep`` also prints how the fallback threshold and the urgency thresholds trade these off (the
 numbers that chose config.yml's values). Writes results/devset.json.
-``--fresh`` scores ``tests/devset/fresh/`` instead: a second set written after the thresholds were chosen
-and the training data was grown (indirect urgent descriptions, ordinary questions that sound alarming,
-out of scope), so that its urgent recall is not one the thresholds were tuned on. Writes
-results/devset_fresh.json.
+``--fresh`` scores ``tests/devset/fresh/`` instead: a second set (indirect urgent descriptions, ordinary
+questions that sound alarming, out of scope), written on 2026-12-07 by helpers who had seen neither nlu/
+nor the first set, after the first set had been learnt from. The urgency rule of that day was chosen on
+both (README, "Danger first"). Writes results/devset_fresh.json.
 """
 
 from __future__ import annotations
