@@ -61,6 +61,16 @@ def _duplicate_keys(node: yaml.Node, path: Path) -> None:
             _duplicate_keys(item, path)
 
 
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """The node tree (for lines and duplicate keys) and the data built from it: one parse, not two."""
+    loader = LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: Path) -> YamlDocument:
     """Parse one YAML file; raise ``YamlFileError`` with the line of the first problem."""
     try:
@@ -68,8 +78,7 @@ def read_yaml(path: Path) -> YamlDocument:
     except (OSError, UnicodeDecodeError) as exc:
         raise YamlFileError(path, 1, f"cannot read the file: {exc}") from exc
     try:
-        node = yaml.compose(text, Loader=LOADER)
-        data = yaml.load(text, Loader=LOADER)  # LOADER is a safe loader (C or Python)
+        node, data = _parse(text)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise YamlFileError(path, line, f"not valid YAML: {exc.problem}") from exc

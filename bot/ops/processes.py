@@ -79,6 +79,15 @@ class Service:
         except (urllib.error.URLError, OSError):
             return False
 
+    def wait_healthy(self, deadline: float) -> None:
+        """Until its health check answers; an error if it exits or ``deadline`` (monotonic) passes."""
+        while not self.healthy():
+            if self.process and self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with code {self.process.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} did not become healthy in time")
+            time.sleep(0.5)
+
     def stop(self, timeout: float = 15) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -238,12 +247,7 @@ class Stack:
             self.wait_healthy(service, deadline)
 
     def wait_healthy(self, service: Service, deadline: float) -> None:
-        while not service.healthy():
-            if service.process and service.process.poll() is not None:
-                raise RuntimeError(f"{service.name} exited with code {service.process.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{service.name} did not become healthy in time")
-            time.sleep(0.5)
+        service.wait_healthy(deadline)
 
     def stop(self) -> None:
         for service in reversed(self.services):

@@ -15,7 +15,7 @@ from bot.core.text import clean_text
 from bot.ops.nlu_data import read_examples
 
 DEVSET = PROJECT_DIR / "tests" / "devset"
-FRESH = DEVSET / "fresh"  # written later, after the thresholds were chosen (scripts/score_devset.py --fresh)
+FRESH = DEVSET / "fresh"  # a second set, written 2026-12-07 (scripts/score_devset.py --fresh)
 URGENT_KINDS = {"eviction", "emergency_shelter", "emergency_health", "danger"}
 FORMS = {"narrative", "short", "runon", "typos", "office_words", "relative"}
 

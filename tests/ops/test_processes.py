@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.core.settings import PROJECT_DIR, gateway_only, load_settings
-from bot.ops.processes import Restarts, Service, Stack, services, settings_on_free_ports
+from bot.ops.processes import Restarts, Service, services, settings_on_free_ports
 
 SECRETS = {
     "TELEGRAM_BOT_TOKEN": "123456:secret-bot-token",
@@ -163,7 +163,7 @@ def test_the_action_server_builds_the_desk_before_its_health_check_answers(tmp_p
     with log_path.open("wb") as log:
         actions.start(log)
         try:
-            Stack(settings, tmp_path / "m.tar.gz").wait_healthy(actions, time.monotonic() + 120)
+            actions.wait_healthy(time.monotonic() + 120)
             said = log_path.read_text("utf-8", errors="replace")
         finally:
             actions.stop()
