@@ -1,7 +1,8 @@
 """Benchmark the Telegram webhook path: N deliveries from U users against the real assistant.
 
     .venv/bin/python scripts/bench_webhooks.py [--messages 1000] [--users 50] [--rate 200]
-        [--compare | --compare-niceness | --compare-intake] [--niceness 5]
+        [--compare | --compare-niceness | --compare-intake | --intake] [--niceness 5] [--postgres]
+        [--workers-async-commit]
 
 Starts Rasa, the action server and the gateway on free ports with a local fake Telegram Bot API,
 offers the deliveries at --rate per second from U chats (each chat's one after another, as Telegram
@@ -114,6 +115,11 @@ def main() -> int:
     parser.add_argument("--intake", action="store_true", help="an intake and a workers process only")
     parser.add_argument("--niceness", type=int, default=5, help="Rasa's and the action server's nice")
     parser.add_argument(
+        "--workers-async-commit",
+        action="store_true",
+        help="with --intake --postgres: the workers process commits without waiting for the disk",
+    )
+    parser.add_argument(
         "--postgres", action="store_true", help="the gateway's tables on a fresh local PostgreSQL database"
     )
     args = parser.parse_args()
@@ -153,6 +159,7 @@ def measure(args: argparse.Namespace, group_commit: bool, niceness: int = 5, int
             SPORTELLO_ENGINE_NICENESS=niceness,
             SPORTELLO_INTAKE_PROCESS=intake,
             SPORTELLO_WORKERS_PORT=free_port(),
+            SPORTELLO_WORKERS_ASYNC_COMMIT=args.workers_async_commit,
         )
         print("starting the assistant ...", flush=True)
         try:

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     workers_port: int = Field(8081, alias="SPORTELLO_WORKERS_PORT", ge=1, le=65535)
     # whether this gateway process runs the workers (false: an intake that wakes them on workers_port)
     workers: bool = Field(True, alias="SPORTELLO_WORKERS")
+    # PostgreSQL: the workers process beside an intake commits without waiting for the disk, so that
+    # the intake's commits (the acknowledgements) do not queue behind its flushes (README, "Webhooks")
+    workers_async_commit: bool = Field(False, alias="SPORTELLO_WORKERS_ASYNC_COMMIT")
 
     # Telegram: enabled when the token is set. No webhook URL: long polling (a laptop).
     telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")

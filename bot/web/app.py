@@ -101,9 +101,11 @@ MAX_BODY_BYTES = 256 * 1024
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
     """The gateway's database, migrated, and the inbox and outbox on it."""
-    url = app[SETTINGS].gateway_database_url
+    settings = app[SETTINGS]
+    url = settings.gateway_database_url
     await asyncio.to_thread(migrate, url)
-    engine = create_engine(url)
+    workers_only = settings.intake_process and settings.workers
+    engine = create_engine(url, durable_commits=not (workers_only and settings.workers_async_commit))
     app[DATABASE] = engine
     app[INBOX] = SqlInbox(engine)
     app[INTAKE] = GroupCommit(app[INBOX], enabled=app[SETTINGS].group_commit)

@@ -120,3 +120,34 @@ async def test_an_intake_gateway_stores_and_the_workers_gateway_answers(
         await asyncio.sleep(0.05)
     expected = ["echo:where do I get a codice fiscale", "echo:and a tessera sanitaria?"]
     assert telegram.texts(user.id) == expected
+
+
+async def test_with_async_commit_only_the_workers_process_commits_without_waiting_for_the_disk(
+    tmp_path: Path, aiohttp_client: Any
+) -> None:
+    """SPORTELLO_WORKERS_ASYNC_COMMIT on PostgreSQL: the intake's commits (acknowledgements) stay
+    durable; the workers' commits do not wait for the disk (and so do not hold the intake's up)."""
+    from bot.ops.processes import free_port
+    from bot.web.keys import DATABASE
+    from tests.helpers.databases import fresh_postgres
+
+    with fresh_postgres() as url:
+        common = {
+            "SPORTELLO_DATA_DIR": tmp_path,
+            "DATABASE_URL": url,
+            "SPORTELLO_INTAKE_PROCESS": True,
+            "SPORTELLO_WORKERS_PORT": free_port(),
+            "SPORTELLO_WORKERS_ASYNC_COMMIT": True,
+        }
+        intake = await aiohttp_client(create_app(load_settings(**common, SPORTELLO_WORKERS=False)))
+        workers = await aiohttp_client(create_app(load_settings(**common)))
+        one_process = {**common, "SPORTELLO_INTAKE_PROCESS": False}
+        alone = await aiohttp_client(create_app(load_settings(**one_process)))
+        found = {}
+        for name, client in (("intake", intake), ("workers", workers), ("one process", alone)):
+            async with client.app[DATABASE].connect() as connection:
+                found[name] = (await connection.exec_driver_sql("show synchronous_commit")).scalar()
+        await alone.close()
+        await workers.close()
+        await intake.close()
+    assert found == {"intake": "on", "workers": "off", "one process": "on"}

@@ -61,10 +61,18 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, durable_commits: bool = True) -> AsyncEngine:
+    """``durable_commits=False`` (PostgreSQL): a commit returns before its WAL is on disk. Only for the
+    workers process beside an intake: its writes are claims, leases and answers whose loss in a database
+    crash means a message is worked again (idempotent), never an acknowledged update lost; and its disk
+    flushes no longer queue ahead of the intake's, which the platforms wait for."""
     ensure_sqlite_folder(url)
+    lazy = not durable_commits and make_url(url).get_backend_name() == "postgresql"
+    connect_args = {"options": "-c synchronous_commit=off"} if lazy else {}
     # hide_parameters: an error's message and traceback never carry the values (message texts, user ids)
-    engine = create_async_engine(async_url(url), hide_parameters=True, pool_pre_ping=True)
+    engine = create_async_engine(
+        async_url(url), hide_parameters=True, pool_pre_ping=True, connect_args=connect_args
+    )
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
