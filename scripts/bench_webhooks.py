@@ -58,7 +58,8 @@ def percentiles(values: list[float]) -> str:
 
 def texts(count: int) -> list[str]:
     examples = read_examples(PROJECT / "nlu")
-    pool = [t for lang in LANGUAGES for ts in examples[lang].values() for t in ts]
+    # no commands: a /forget among them erases that user's rows, and the count of answered ones with them
+    pool = [t for lang in LANGUAGES for ts in examples[lang].values() for t in ts if not t.startswith("/")]
     step = max(len(pool) // count, 1)
     return (pool[::step] * 2)[:count]
 
