@@ -58,8 +58,15 @@ def percentiles(values: list[float]) -> str:
 
 def texts(count: int) -> list[str]:
     examples = read_examples(PROJECT / "nlu")
-    # no commands: a /forget among them erases that user's rows, and the count of answered ones with them
-    pool = [t for lang in LANGUAGES for ts in examples[lang].values() for t in ts if not t.startswith("/")]
+    # no request to erase: it erases that user's rows, and the count of answered messages with them
+    pool = [
+        t
+        for lang in LANGUAGES
+        for intent, ts in examples[lang].items()
+        if intent != "forget_me"
+        for t in ts
+        if not t.startswith("/")
+    ]
     step = max(len(pool) // count, 1)
     return (pool[::step] * 2)[:count]
 
