@@ -20,7 +20,7 @@ from bot.adapters.rasa.engine import RasaEngine
 from bot.adapters.rasa.tracker import RasaTracker
 from bot.adapters.sql.attachment_files import AttachmentFiles
 from bot.adapters.sql.attachments import SqlAttachmentStore
-from bot.adapters.sql.database import create_engine, flush_erased, migrate
+from bot.adapters.sql.database import create_engine, create_receiving_engine, flush_erased, migrate
 from bot.adapters.sql.inbox import SqlInbox
 from bot.adapters.sql.mailbox import SqlMailbox
 from bot.adapters.sql.mediators import SqlMediatorStore
@@ -106,12 +106,15 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     await asyncio.to_thread(migrate, url)
     workers_only = settings.intake_process and settings.workers
     engine = create_engine(url, durable_commits=not (workers_only and settings.workers_async_commit))
+    receiving = create_receiving_engine(url)
     app[DATABASE] = engine
-    app[INBOX] = SqlInbox(engine)
+    app[INBOX] = SqlInbox(engine, receiving=receiving)
     app[INTAKE] = GroupCommit(app[INBOX], enabled=app[SETTINGS].group_commit)
     app[OUTBOX] = SqlOutbox(engine)
     yield
     await engine.dispose()
+    if receiving is not None:
+        await receiving.dispose()
 
 
 async def http_context(app: web.Application) -> AsyncIterator[None]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy import ColumnElement, Table, delete, func, or_, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -78,6 +79,37 @@ def inbox_values(message: InboundMessage, now: datetime) -> dict[str, object]:
     }
 
 
+# A batch of updates in one PostgreSQL statement, the same text whatever the batch's size (one array per
+# column): the new rows in their order, skipping the keys stored before (a platform's retry), and a
+# WhatsApp user's held replies released, since their writing opened the 24-hour window again.
+RECEIVE_COLUMNS = {
+    "channel": "text",
+    "platform_id": "text",
+    "user_key": "text",
+    "kind": "text",
+    "text": "text",
+    "language_hint": "text",
+    "received_at": "timestamptz",
+}
+RECEIVE_STATEMENT = sql(
+    f"""
+    WITH new AS (
+        INSERT INTO inbox ({", ".join(RECEIVE_COLUMNS)}, status, attempts, failures)
+        SELECT {", ".join(RECEIVE_COLUMNS)}, 'pending', 0, 0
+        FROM unnest({", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in RECEIVE_COLUMNS.items())})
+            WITH ORDINALITY AS batch({", ".join(RECEIVE_COLUMNS)}, position)
+        ORDER BY position
+        ON CONFLICT DO NOTHING
+        RETURNING channel, platform_id, user_key
+    ), reopened AS (
+        UPDATE outbox SET status = 'pending', next_attempt_at = :now
+        WHERE status = 'held' AND user_key IN (SELECT user_key FROM new WHERE channel = 'whatsapp')
+    )
+    SELECT channel, platform_id FROM new
+    """
+)
+
+
 def first_of_each(messages: list[InboundMessage], inserted: set[tuple[str, str]]) -> list[bool]:
     """Which messages were stored now: those whose key the INSERT returned, the first time the key comes
     (a platform's retry in the same batch is a duplicate of the first)."""
@@ -102,10 +134,24 @@ class SqlInbox:
     """
 
     def __init__(
-        self, engine: AsyncEngine, worker: str | None = None, lease_seconds: float = LEASE_SECONDS
+        self,
+        engine: AsyncEngine,
+        worker: str | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+        receiving: AsyncEngine | None = None,
     ) -> None:
+        """``receiving``: where ``receive_many`` writes on PostgreSQL (``create_receiving_engine``: one
+        round trip a batch); ``engine`` when None."""
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._dialect = engine.dialect.name
+        # SQLite (PostgreSQL: RECEIVE_STATEMENT): one statement for every batch size, compiled once;
+        # SQLAlchemy sends a batch's rows as one multi-row INSERT ("insertmanyvalues")
+        self._insert = (
+            sqlite_insert(cast(Table, InboxRow.__table__))
+            .on_conflict_do_nothing()
+            .returning(InboxRow.channel, InboxRow.platform_id)
+        )
+        self._receiving = receiving or engine
         self.worker = worker or worker_name()
         self.lease = timedelta(seconds=lease_seconds)
 
@@ -121,16 +167,13 @@ class SqlInbox:
         round trip per batch, not per update: the webhooks wait for it)."""
         if not messages:
             return []
-        insert = sqlite_insert if self._dialect == "sqlite" else postgresql_insert
         now = utcnow()
-        statement = (
-            insert(InboxRow)
-            .values([inbox_values(message, now) for message in messages])
-            .on_conflict_do_nothing()
-            .returning(InboxRow.channel, InboxRow.platform_id)
-        )
+        rows = [inbox_values(message, now) for message in messages]
+        if self._dialect == "postgresql":
+            return await self._receive_in_one_statement(messages, rows, now)
         async with self._sessions.begin() as session:
-            inserted = {(channel, platform_id) for channel, platform_id in await session.execute(statement)}
+            result = await session.execute(self._insert, rows)
+            inserted = {(channel, platform_id) for channel, platform_id in result}
             stored = first_of_each(messages, inserted)
             # the user wrote: the WhatsApp window is open again, held replies may go
             arrived = [m for m, new in zip(messages, stored, strict=True) if new]
@@ -142,6 +185,18 @@ class SqlInbox:
                     .values(status="pending", next_attempt_at=now)
                 )
         return stored
+
+    async def _receive_in_one_statement(
+        self, messages: list[InboundMessage], rows: list[dict[str, object]], now: datetime
+    ) -> list[bool]:
+        """PostgreSQL: the batch as one statement, so that on the receiving engine (autocommit) it is
+        one round trip; one statement is also atomic: the rows and the reopened WhatsApp replies commit
+        together or not at all."""
+        columns = {name: [row[name] for row in rows] for name in RECEIVE_COLUMNS}
+        async with self._receiving.begin() as connection:
+            result = await connection.execute(RECEIVE_STATEMENT, {**columns, "now": now})
+            inserted = {(channel, platform_id) for channel, platform_id in result}
+        return first_of_each(messages, inserted)
 
     async def pending_users(self) -> list[str]:
         """Users with a message due and not worked by another process, the longest-waiting first."""

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.sql.database import create_engine, migrate
+from bot.adapters.sql.database import create_engine, create_receiving_engine, migrate
 from bot.adapters.sql.inbox import SqlInbox
 from bot.adapters.sql.outbox import SqlOutbox
 from bot.adapters.sql.tables import InboxRow
@@ -173,6 +174,66 @@ async def test_postpone_counts_attempts_and_holds_the_message_until_due(mailbox:
     await mailbox.inbox.postpone(inbound.id, 60)
     assert await mailbox.inbox.next_for(OLEG) is None  # waiting for its retry
     assert await mailbox.inbox.pending_users() == []
+
+
+async def test_on_postgresql_a_batch_is_one_autocommitted_statement_that_also_releases_held_replies(
+    tmp_path: Path,
+) -> None:
+    """The receiving engine (autocommit): the rows are stored at once, without a transaction around
+    them, and a WhatsApp user writing again releases the replies held for her, in the same statement."""
+    with database("postgres", tmp_path) as url:
+        migrate(url)
+        engine, receiving = create_engine(url), create_receiving_engine(url)
+        assert receiving is not None
+        try:
+            mailbox = Mailbox(engine)
+            mailbox.inbox = SqlInbox(engine, receiving=receiving)
+            await answered(mailbox, whatsapp("wamid.A"), Reply("uno"))
+            await mailbox.outbox.hold(AMINA)
+            assert [r.status for r in await mailbox.outbox_rows(AMINA)] == ["held"]
+
+            stored = await mailbox.inbox.receive_many([whatsapp("wamid.A"), telegram("1"), telegram("1")])
+            assert stored == [False, True, False]  # a retry does not release anything
+            assert [r.status for r in await mailbox.outbox_rows(AMINA)] == ["held"]
+
+            writing_again = [telegram("2"), whatsapp("wamid.B", "eccomi")]
+            assert await mailbox.inbox.receive_many(writing_again) == [True, True]
+            assert [r.status for r in await mailbox.outbox_rows(AMINA)] == ["pending"]
+            rows = await inbox_rows(engine)
+            assert [r.platform_id for r in rows] == ["wamid.A", "1", "2", "wamid.B"]  # in the order given
+            assert all(r.status == "pending" and r.attempts == 0 for r in rows[1:])
+        finally:
+            await engine.dispose()
+            await receiving.dispose()
+
+
+async def test_after_postgresql_dropped_its_connections_one_batch_fails_and_the_next_is_stored(
+    tmp_path: Path,
+) -> None:
+    """No liveness check on checkout: the batch that meets a dead connection fails (its webhooks answer
+    503, the platforms send again), the connection is dropped, and the next batch gets a new one."""
+    with database("postgres", tmp_path) as url:
+        migrate(url)
+        engine, receiving = create_engine(url), create_receiving_engine(url)
+        assert receiving is not None
+        try:
+            inbox = SqlInbox(engine, receiving=receiving)
+            assert await inbox.receive(telegram("1"))
+            async with engine.connect() as admin:
+                await admin.execute(
+                    text(
+                        "select pg_terminate_backend(pid) from pg_stat_activity "
+                        "where datname = current_database() and pid <> pg_backend_pid()"
+                    )
+                )
+            with pytest.raises(DBAPIError):
+                await inbox.receive(telegram("2"))
+            assert await inbox.receive(telegram("2"))  # the platform's retry
+            assert not await inbox.receive(telegram("1"))
+            assert [r.platform_id for r in await inbox_rows(engine)] == ["1", "2"]
+        finally:
+            await engine.dispose()
+            await receiving.dispose()
 
 
 async def test_a_later_message_never_overtakes_one_waiting_for_its_retry(mailbox: Mailbox) -> None:
