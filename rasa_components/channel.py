@@ -35,7 +35,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from rasa_components import action_validation
-from rasa_components.tracker_store import STORE_FAILURES
+from rasa_components.tracker_store import STORE_FAILURES, windowed
 
 log = logging.getLogger(__name__)
 action_validation.install()  # Rasa checks each action's response without re-checking the schema each time
@@ -114,7 +114,11 @@ class SportelloInput(RestInput):
 async def answered_before(request: Request, sender: str, message_id: str) -> list[dict[str, Any]] | None:
     """The bot messages that answered the latest copy of ``message_id``; None when the tracker has no
     copy, or one that nothing answered (the action server was down): that one is worked again."""
-    tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+    store = request.app.ctx.agent.tracker_store
+    ours = windowed(store)
+    if ours is not None and not ours.may_have_seen(sender, message_id):
+        return None  # the usual case, known from one small query
+    tracker = await store.retrieve(sender)
     if tracker is None:
         return None
     latest: list[dict[str, Any]] = []

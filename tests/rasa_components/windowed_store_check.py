@@ -7,10 +7,12 @@ import asyncio
 import json
 import sys
 
+from rasa.core.tracker_store import AwaitableTrackerStore, FailSafeTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_components.tracker_store import WindowedSQLTrackerStore
+from rasa_components.tracker_store import WindowedSQLTrackerStore, windowed
 
 DOMAIN = Domain.from_dict(
     {
@@ -44,7 +46,20 @@ async def main(path: str) -> None:
         await store.save(tracker)
         tracker = await store.retrieve("telegram:1")
     stored = store.engine.execute("select count(*) from events").scalar()
+    await store.save(tracker)  # saved again, unchanged: nothing new to store
+    saved_twice = store.engine.execute("select count(*) from events").scalar()
     full = await store.retrieve_full_tracker("telegram:1")
+    # a tracker the store did not read (the HTTP API builds one): only what the database lacks is stored
+    rebuilt = DialogueStateTracker.from_events("telegram:1", [*full.events, BotUttered("one more")])
+    await store.save(rebuilt)
+    after_rebuilt = store.engine.execute("select count(*) from events").scalar()
+    # a new session, shorter than the window: its start resets the slots, the carried-over one is back
+    starting = await store.retrieve("telegram:1")
+    for event in [SessionStarted(), SlotSet("last_topic", "tax_code"), *turn(60)]:
+        starting.update(event)
+    await store.save(starting)
+    new_session = await store.retrieve("telegram:1")
+    wrapped = FailSafeTrackerStore(AwaitableTrackerStore(store))  # as Rasa's agent holds it
     print(
         json.dumps(
             {
@@ -54,6 +69,13 @@ async def main(path: str) -> None:
                 "stored": stored,
                 "full_history": len(full.events),
                 "user_ids": [e.message_id for e in full.events if isinstance(e, UserUttered)],
+                "saved_twice": saved_twice,
+                "after_rebuilt": after_rebuilt,
+                "new_session_events": len(new_session.events),
+                "new_session_slots": {n: new_session.get_slot(n) for n in ("awaiting", "last_topic")},
+                "new_session_text": new_session.latest_message.text,
+                "found_inside_wrappers": windowed(wrapped) is store,
+                "seen": [store.may_have_seen("telegram:1", i) for i in ("60", "57", "55", "999")],
             }
         )
     )
