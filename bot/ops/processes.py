@@ -6,6 +6,7 @@ Rasa and the action server listen on 127.0.0.1 only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -137,7 +138,8 @@ def tracker_environment(settings: Settings) -> dict[str, str]:
     redis = urllib.parse.urlsplit(settings.redis_url)
     return {
         **tracker,
-        "SPORTELLO_LOCK_STORE": "redis",
+        # Rasa's Redis lock in two round trips a message instead of seven (rasa_components/lock_store.py)
+        "SPORTELLO_LOCK_STORE": "rasa_components.lock_store.RedisConversationLockStore",
         "SPORTELLO_LOCK_HOST": redis.hostname or "127.0.0.1",
         "SPORTELLO_LOCK_PORT": str(redis.port or 6379),
         # the limits' database number + 1: Rasa's locks apart from our buckets
@@ -268,6 +270,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive unused ports (Rasa server N listens on the first + N - 1).
+    One free port is not enough: the kernel hands out the port after it to outgoing connections, and a
+    second Rasa server finding it taken exited at start-up (seen in bench_concurrency, 2026-12-07)."""
+    while True:
+        first = free_port()
+        with contextlib.ExitStack() as held:
+            try:
+                for port in range(first, first + count):
+                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+            except (OSError, OverflowError):  # taken, or past the last port
+                continue
+        return first
+
+
 def ensure_model() -> Path:
     """Train when the training data changed (reused from the cache otherwise); the newest model."""
     subprocess.run([sys.executable, str(PROJECT_DIR / "scripts" / "ensure_model.py")], check=True)
@@ -280,7 +297,7 @@ def settings_on_free_ports(data_dir: Path, **overrides: object) -> Settings:
     port = free_port()
     values: dict[str, object] = {
         "SPORTELLO_PORT": port,
-        "SPORTELLO_RASA_PORT": free_port(),
+        "SPORTELLO_RASA_PORT": free_ports(int(str(overrides.get("SPORTELLO_RASA_SERVERS", 1)))),
         "SPORTELLO_ACTIONS_PORT": free_port(),
         "SPORTELLO_DATA_DIR": data_dir,
         "SPORTELLO_CHAT_PER_MINUTE_PER_ADDRESS": 1_000_000,

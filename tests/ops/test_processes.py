@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.config
 import os
+import socket
 import sys
 import time
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 import yaml
 
 from bot.core.settings import PROJECT_DIR, gateway_only, load_settings
-from bot.ops.processes import Restarts, Service, services, settings_on_free_ports
+from bot.ops.processes import Restarts, Service, free_ports, services, settings_on_free_ports
 
 SECRETS = {
     "TELEGRAM_BOT_TOKEN": "123456:secret-bot-token",
@@ -169,3 +171,16 @@ def test_the_action_server_builds_the_desk_before_its_health_check_answers(tmp_p
             actions.stop()
     assert "the desk is built" in said
     assert said.index("the desk is built") < said.index("Starting action endpoint server")
+
+
+def test_several_rasa_servers_get_consecutive_ports_that_are_all_free(tmp_path: Path) -> None:
+    """Rasa server N listens on SPORTELLO_RASA_PORT + N - 1: every one of those ports must be free."""
+    for _ in range(20):
+        first = free_ports(3)
+        with contextlib.ExitStack() as held:
+            for port in range(first, first + 3):
+                held.enter_context(socket.socket()).bind(("127.0.0.1", port))
+    settings = settings_on_free_ports(tmp_path, SPORTELLO_RASA_SERVERS=2)
+    with socket.socket() as first_server, socket.socket() as second_server:
+        first_server.bind(("127.0.0.1", settings.rasa_port))
+        second_server.bind(("127.0.0.1", settings.rasa_port + 1))
