@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import uvloop
 from aiohttp import web
 
 from bot.core.settings import Settings
@@ -15,5 +16,7 @@ def serve(settings: Settings) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # access lines carry user ids
     # python-telegram-bot's HTTP client logs every request URL, and Telegram's URLs carry the bot token
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    # uvloop: the same asyncio, less CPU per request on the loop that acknowledges the webhooks
+    loop = uvloop.new_event_loop()
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None, loop=loop)
     return 0
