@@ -16,6 +16,7 @@ from rasa_sdk.__main__ import main_from_args
 from rasa_sdk.endpoint import create_argument_parser
 
 from actions.base import desk
+from bot.core.heap import freeze_long_lived
 
 log = logging.getLogger("actions")
 
@@ -27,6 +28,7 @@ def main() -> None:
     started = time.perf_counter()
     desk()
     log.info("the desk is built (%.1f s): starting the action server", time.perf_counter() - started)
+    freeze_long_lived()  # the desk lives as long as the server (bot/core/heap.py)
     main_from_args(args)
 
 

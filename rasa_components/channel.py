@@ -15,6 +15,8 @@
   conversation and keep the turn in memory only.
 - **No user text in the log.** Rasa's channel logs the text of a failing message; this one logs the
   error's type only.
+- **The loaded model is kept off the garbage collector.** Once the server has started (the model is
+  loaded before it starts), every object is frozen (``rasa_components/heap.py``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_components import action_validation
+from rasa_components import action_validation, heap
 from rasa_components.tracker_store import STORE_FAILURES, windowed
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class SportelloInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("sportello_webhook", __name__)
+        webhook.listener("after_server_start")(heap.freeze_after_start)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
