@@ -31,9 +31,12 @@ import aiohttp
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from bot.adapters.rasa.engine import home_server  # noqa: E402
+from bot.core.messages import WEB_CHAT, user_key  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
 from bot.ops.nlu_data import ordinary_questions  # noqa: E402
 from bot.ops.processes import Stack, running, settings_on_free_ports  # noqa: E402
+from bot.web.webchat import session_user  # noqa: E402
 from tests.helpers.databases import fresh_postgres  # noqa: E402
 
 Send = Callable[[aiohttp.ClientSession, int, str], Awaitable[None]]
@@ -126,8 +129,8 @@ def bare_rasa(url: str) -> Send:
     return send
 
 
-def web_chat(url: str) -> Send:
-    sessions: dict[int, str] = {}
+def web_chat(url: str, sessions: dict[int, str]) -> Send:
+    """Each user's session token (the gateway gives one on the first message) goes into ``sessions``."""
 
     async def send(session: aiohttp.ClientSession, number: int, text: str) -> None:
         headers = {"X-Sportello-Session": sessions[number]} if number in sessions else {}
@@ -138,6 +141,12 @@ def web_chat(url: str) -> Send:
             await response.read()
 
     return send
+
+
+def users_per_server(sessions: dict[int, str], servers: int) -> str:
+    """How the gateway spread these users (a hash of each user key): with few users, seldom even."""
+    homes = [home_server(user_key(WEB_CHAT, session_user(token)), servers) for token in sessions.values()]
+    return " / ".join(str(homes.count(index)) for index in range(servers))
 
 
 def desk_settings(tmp: Path, url: str, servers: int) -> Settings:
@@ -175,11 +184,13 @@ def main() -> int:
             with running(settings, desk_log) as desk_stack:
                 # the same users go on writing from one round to the next, on both
                 bare = bare_rasa(bare_settings.engine_url)
-                desk = web_chat(f"http://127.0.0.1:{settings.port}")
+                sessions: dict[int, str] = {}
+                desk = web_chat(f"http://127.0.0.1:{settings.port}", sessions)
                 ratios = [
                     one_round(args, (bare_stack, bare), (desk_stack, desk), number)
                     for number in range(1, args.rounds + 1)
                 ]
+    print(f"the desk's users per Rasa server: {users_per_server(sessions, args.servers)}")
     listed = ", ".join(f"{ratio:.2f}x" for ratio in ratios)
     median = statistics.median(ratios)
     print(f"desk / bare, round by round: {listed}; median {median:.2f}x (goal: at least 1.5x)")
