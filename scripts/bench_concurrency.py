@@ -144,8 +144,10 @@ def web_chat(url: str, sessions: dict[int, str]) -> Send:
 
 
 def users_per_server(sessions: dict[int, str], servers: int) -> str:
-    """How the gateway spread these users (a hash of each user key): with few users, seldom even."""
-    homes = [home_server(user_key(WEB_CHAT, session_user(token)), servers) for token in sessions.values()]
+    """How the gateway spread these users (a hash of each user key): with few users, seldom even. The
+    warm-up's user (number -1) is left out."""
+    tokens = [token for number, token in sessions.items() if number >= 0]
+    homes = [home_server(user_key(WEB_CHAT, session_user(token)), servers) for token in tokens]
     return " / ".join(str(homes.count(index)) for index in range(servers))
 
 
