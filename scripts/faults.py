@@ -1,7 +1,7 @@
 """Fault-injection benchmark: Telegram traffic while processes are killed, then count what was lost.
 
     .venv/bin/python scripts/faults.py [--users 50] [--seconds 240] [--kills rasa,action_server,gateway]
-    .venv/bin/python scripts/faults.py --scaled [--handoffs 10]
+    .venv/bin/python scripts/faults.py --scaled [--handoffs 10] [--intake]
         [--kills rasa,action_server,gateway_2,postgres,redis]
 
 Without --scaled it runs ``python -m bot run`` (what ``make run`` runs: every process, embedded
@@ -23,7 +23,9 @@ the deliveries spread over both gateways (as a load balancer does, the other one
 answer). The faults are kill -9 of any process (``rasa``, ``rasa_2``, ``action_server``, ``gateway``,
 ``gateway_2``), ``postgres`` (the server restarted) and ``redis`` (stopped for 30 s). --handoffs users
 start by asking for a person (city button, consent button, a few words): it also prints the tickets opened
-twice for one user.
+twice for one user. With --intake as well, the gateways only store and acknowledge
+(``SPORTELLO_INTAKE_PROCESS``) and one workers process answers and sends, committing without waiting
+for the disk (``SPORTELLO_WORKERS_ASYNC_COMMIT``); ``workers`` joins the default faults.
 """
 
 from __future__ import annotations
@@ -203,16 +205,22 @@ def main() -> int:
     parser.add_argument("--kills", default="")
     parser.add_argument("--scaled", action="store_true", help="2 gateways, 2 Rasa servers, PostgreSQL, Redis")
     parser.add_argument("--handoffs", type=int, default=0, help="users who start by asking for a person")
-    args = parser.parse_args()
-    args.kills = args.kills or (
-        "rasa,action_server,gateway_2,postgres,redis" if args.scaled else "rasa,action_server,gateway"
+    parser.add_argument(
+        "--intake", action="store_true", help="with --scaled: intake gateways and a workers process"
     )
+    args = parser.parse_args()
+    if args.intake and not args.scaled:
+        parser.error("--intake needs --scaled (the split runs on PostgreSQL)")
+    scaled_kills = "rasa,action_server,workers,gateway_2,postgres,redis" if args.intake else (
+        "rasa,action_server,gateway_2,postgres,redis"
+    )
+    args.kills = args.kills or (scaled_kills if args.scaled else "rasa,action_server,gateway")
     telegram = FakeTelegram()
     fake = ThreadedServer(fake_telegram_app(telegram)).start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             started = (
-                scaled_desk(telegram, fake.url, Path(tmp))
+                scaled_desk(telegram, fake.url, Path(tmp), args.intake)
                 if args.scaled
                 else make_run(telegram, fake.url, Path(tmp))
             )
@@ -292,9 +300,11 @@ def stop_redis_for_a_while() -> None:
 
 
 @contextlib.contextmanager
-def scaled_desk(telegram: FakeTelegram, fake_url: str, data: Path) -> Iterator[Desk]:
+def scaled_desk(telegram: FakeTelegram, fake_url: str, data: Path, intake: bool) -> Iterator[Desk]:
     """Two gateways and two Rasa servers on PostgreSQL and Redis; a process that dies is started again
-    after its backoff, as systemd would (``Restarts``, the same policy ``make run`` uses)."""
+    after its backoff, as systemd would (``Restarts``, the same policy ``make run`` uses). ``intake``:
+    the two gateways store and acknowledge, a workers process of its own answers."""
+    split = {"SPORTELLO_INTAKE_PROCESS": True, "SPORTELLO_WORKERS_ASYNC_COMMIT": True} if intake else {}
     with fresh_postgres() as url:
         settings = settings_on_free_ports(
             data,
@@ -303,6 +313,8 @@ def scaled_desk(telegram: FakeTelegram, fake_url: str, data: Path) -> Iterator[D
             SPORTELLO_REDIS_URL="redis://127.0.0.1:6379/0",
             SPORTELLO_REDIS_PREFIX=f"sportello-faults-{os.getpid()}:",
             SPORTELLO_RASA_SERVERS=2,
+            SPORTELLO_WORKERS_PORT=free_port(),
+            **split,
             **channel_settings(telegram, fake_url),
         )
         log = (data / "processes.log").open("wb")
