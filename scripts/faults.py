@@ -21,7 +21,8 @@ With --scaled, the desk as a city that outgrew SQLite runs it: two gateways and 
 fresh PostgreSQL database and Redis, each process restarted when it dies (as systemd does; ``Restarts``),
 the deliveries spread over both gateways (as a load balancer does, the other one when one does not
 answer). The faults are kill -9 of any process (``rasa``, ``rasa_2``, ``action_server``, ``gateway``,
-``gateway_2``), ``postgres`` (the server restarted) and ``redis`` (stopped for 30 s). --handoffs users
+``gateway_2``, ``workers``), ``postgres`` (the server restarted), ``postgres_crash`` (stopped as a crash
+stops it, then started) and ``redis`` (stopped for 30 s). --handoffs users
 start by asking for a person (city button, consent button, a few words): it also prints the tickets opened
 twice for one user. With --intake as well, the gateways only store and acknowledge
 (``SPORTELLO_INTAKE_PROCESS``) and one workers process answers and sends, committing without waiting
@@ -283,6 +284,14 @@ def restart_postgres() -> None:
     subprocess.run([*PG_CTL, "restart"], check=True, capture_output=True)
 
 
+def crash_postgres() -> None:
+    """PostgreSQL stopped as a crash stops it (``-m immediate``: no checkpoint, the WAL buffers not yet
+    written are gone), then started, which recovers from the WAL. What an asynchronous commit had not
+    yet flushed is lost here, and nowhere else in this benchmark."""
+    subprocess.run([*PG_CTL, "stop", "-m", "immediate"], check=True, capture_output=True)
+    subprocess.run([*PG_CTL, "start"], check=True, capture_output=True)
+
+
 def redis_answers() -> bool:
     found = subprocess.run(["redis-cli", "-p", "6379", "ping"], capture_output=True, text=True)
     return found.stdout.strip() == "PONG"
@@ -337,7 +346,11 @@ def scaled_desk(telegram: FakeTelegram, fake_url: str, data: Path, intake: bool)
         faults: dict[str, Callable[[], None]] = {
             s.name.replace(" ", "_"): functools.partial(kill, s.name) for s in processes
         }
-        faults |= {"postgres": restart_postgres, "redis": stop_redis_for_a_while}
+        faults |= {
+            "postgres": restart_postgres,
+            "postgres_crash": crash_postgres,
+            "redis": stop_redis_for_a_while,
+        }
         watcher = threading.Thread(target=watch, daemon=True)
         try:
             print(
@@ -394,7 +407,7 @@ def experiment(args: argparse.Namespace, telegram: FakeTelegram, desk: Desk) -> 
             continue
         desk.faults[name]()
         kills.append((name, time.monotonic()))
-        what = name if name in ("postgres", "redis") else f"kill -9 {name}"
+        what = name if name in ("postgres", "postgres_crash", "redis") else f"kill -9 {name}"
         print(f"{time.monotonic() - started:6.1f} s  {what}", flush=True)
     for thread in threads:
         thread.join()
