@@ -97,9 +97,6 @@ HERE = Path(__file__).resolve().parent
 # No client of ours sends more: a web-chat message is at most 4,000 characters, a Telegram update or a
 # WhatsApp notification a few KiB. A larger body is a 413 before anything reads it.
 MAX_BODY_BYTES = 256 * 1024
-# batches of webhook updates written at once on PostgreSQL (bot/messaging/intake.py): an update that
-# arrives during a commit is written at once instead of waiting for it (README, "Webhooks")
-CONCURRENT_BATCHES = 3
 
 
 async def database_context(app: web.Application) -> AsyncIterator[None]:
@@ -112,9 +109,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     receiving = create_receiving_engine(url)
     app[DATABASE] = engine
     app[INBOX] = SqlInbox(engine, receiving=receiving)
-    # PostgreSQL flushes concurrent commits together; SQLite has one writer, so its batches go one by one
-    batches_at_once = CONCURRENT_BATCHES if receiving is not None else 1
-    app[INTAKE] = GroupCommit(app[INBOX], enabled=settings.group_commit, max_in_flight=batches_at_once)
+    app[INTAKE] = GroupCommit(app[INBOX], enabled=app[SETTINGS].group_commit)
     app[OUTBOX] = SqlOutbox(engine)
     yield
     await engine.dispose()
