@@ -143,7 +143,7 @@ def main(train_path: str, test_path: str, cache_dir: str, out_path: str) -> None
             code: float(np.mean([right[i] for i, r in enumerate(rows) if r["language"] == code]))
             for code in languages
         }
-        accuracy = float(np.mean(predicted == truth))
+        accuracy = float(np.mean(right))
         results[name] = {"accuracy": accuracy, "per_language": per_language}
         cells = "".join(f"{per_language[code] * 100:6.1f}" for code in languages)
         print(f"{name:<58}{cells}{accuracy * 100:7.1f}", flush=True)

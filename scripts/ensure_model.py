@@ -25,6 +25,11 @@ from bot.ops.processes import rasa_environment  # noqa: E402
 INPUTS = ["config.yml", "domain.yml", "data", "nlu", "rasa_components", "requirements/rasa.txt"]
 
 
+def cache_dir() -> Path:
+    """Where what is costly to make again is kept outside the repository (models, embeddings)."""
+    return Path(os.environ.get("SPORTELLO_CACHE_DIR", Path.home() / ".cache" / "sportello"))
+
+
 def fingerprint() -> str:
     digest = hashlib.sha256()
     for name in INPUTS:
@@ -42,7 +47,7 @@ def main() -> int:
     name = f"sportello-{fingerprint()}"
     models = PROJECT / "models"
     target = models / f"{name}.tar.gz"
-    cache = Path(os.environ.get("SPORTELLO_CACHE_DIR", Path.home() / ".cache" / "sportello")) / "models"
+    cache = cache_dir() / "models"
     cached = cache / target.name
     if target.exists():
         print(f"model up to date: {target.relative_to(PROJECT)}")

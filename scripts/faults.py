@@ -212,10 +212,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.intake and not args.scaled:
         parser.error("--intake needs --scaled (the split runs on PostgreSQL)")
-    scaled_kills = "rasa,action_server,workers,gateway_2,postgres,redis" if args.intake else (
-        "rasa,action_server,gateway_2,postgres,redis"
-    )
-    args.kills = args.kills or (scaled_kills if args.scaled else "rasa,action_server,gateway")
+    if args.scaled:
+        default = "rasa,action_server," + ("workers," if args.intake else "") + "gateway_2,postgres,redis"
+    else:
+        default = "rasa,action_server,gateway"
+    args.kills = args.kills or default
     telegram = FakeTelegram()
     fake = ThreadedServer(fake_telegram_app(telegram)).start()
     try:

@@ -23,10 +23,11 @@ sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "scripts"))
 
 from compare_pipelines import RASA, split  # noqa: E402
+from ensure_model import cache_dir  # noqa: E402
 
 
 def main() -> int:
-    cache = Path(os.environ.get("SPORTELLO_CACHE_DIR", Path.home() / ".cache" / "sportello")) / "embeddings"
+    cache = cache_dir() / "embeddings"
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
